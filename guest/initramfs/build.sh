@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds the hyper L2 guest initramfs: busybox-static, its applet symlinks and ./init,
+# packed as a gzip-compressed newc cpio archive.
+# Cached by the hash of init, this script and the busybox binary: a second call is instant.
+# Usage: guest/initramfs/build.sh [BUSYBOX]   (default: /usr/bin/busybox, a static binary)
+# Prints the path of the .cpio.gz file.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+busybox="${1:-/usr/bin/busybox}"
+[ -x "$busybox" ] || { echo "initramfs/build.sh: $busybox missing: run scripts/install-deps.sh" >&2; exit 1; }
+# the guest has no shared libraries: ldd succeeds only on a dynamically linked binary
+if ldd "$busybox" >/dev/null 2>&1; then
+  echo "initramfs/build.sh: $busybox is dynamically linked; need busybox-static" >&2; exit 1
+fi
+cache_root="${HYPER_CACHE:-$HOME/.cache/hyper}"
+key=$(cat "$here/init" "$here/build.sh" "$busybox" | sha256sum | cut -c1-16)
+out="$cache_root/initramfs-$key.cpio.gz"
+if [ -f "$out" ]; then echo "$out"; exit 0; fi
+
+mkdir -p "$cache_root"
+stage=$(mktemp -d "$cache_root/initramfs-stage.XXXXXX")
+trap 'rm -rf "$stage" "$stage.cpio.gz"' EXIT
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root}
+install -m 0755 "$busybox" "$stage/bin/busybox"
+install -m 0755 "$here/init" "$stage/init"
+# applet symlinks at the paths busybox itself names (bin/sh, sbin/reboot, ...)
+n=0
+while IFS= read -r applet; do
+  [ -n "$applet" ] || continue
+  [ "$applet" = bin/busybox ] && continue
+  [ -e "$stage/$applet" ] || { ln -s /bin/busybox "$stage/$applet"; n=$((n + 1)); }
+done < <(timeout 10 "$busybox" --list-full)
+[ -L "$stage/bin/sh" ] || { echo "initramfs/build.sh: busybox gave no bin/sh applet" >&2; exit 1; }
+# fixed timestamps and owners: the same inputs give the same archive
+find "$stage" -exec touch -h -d @0 {} +
+(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
+  cpio --quiet -o -H newc -R 0:0 --reproducible) | gzip -9 -n > "$stage.cpio.gz"
+mv "$stage.cpio.gz" "$out" # atomic: a concurrent build never sees half a file
+echo "initramfs/build.sh: $n applets, $(stat -c %s "$out") bytes" >&2
+echo "$out"

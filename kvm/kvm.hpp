@@ -1,0 +1,56 @@
+#pragma once
+// RAII wrappers over the KVM API: the system fd (/dev/kvm) and a VM fd. This folder is
+// the only place that includes <linux/kvm.h> and issues KVM ioctls.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/fd.hpp"
+#include "base/result.hpp"
+#include "kvm/x86_state.hpp"
+
+namespace hyper::kvm {
+
+class Vcpu;
+
+class Kvm {
+  public:
+    // Opens the device (default /dev/kvm), checks the API version and every capability
+    // the VMM uses; the error names the first one missing.
+    static Result<Kvm> open(const std::string& path = "/dev/kvm");
+
+    int fd() const { return m_fd.get(); }
+    int vcpu_mmap_size() const { return m_vcpu_mmap_size; }
+    int max_vcpus() const { return m_max_vcpus; }
+    Result<std::vector<x86::CpuidEntry>> supported_cpuid() const;
+    // Number of the KVM_CAP_* `cap` (0 when absent).
+    int check_extension(unsigned long cap) const;
+
+  private:
+    Fd m_fd;
+    int m_vcpu_mmap_size{0};
+    int m_max_vcpus{1};
+};
+
+class Vm {
+  public:
+    static Result<Vm> create(const Kvm& kvm);
+
+    int fd() const { return m_fd.get(); }
+
+    Result<void> set_memory_region(uint32_t slot, uint64_t guest_phys, uint64_t size, void* host);
+    // x86: in-kernel PIC + IOAPIC + LAPIC and the PIT.
+    Result<void> create_platform_irqchip();
+    Result<void> set_irq_line(uint32_t gsi, bool level);
+    // The eventfd raises `gsi` when written (edge).
+    Result<void> register_irqfd(int eventfd, uint32_t gsi);
+    // A guest write of `len` bytes to `addr` signals `eventfd` without leaving the kernel.
+    Result<void> register_ioeventfd(int eventfd, uint64_t addr, uint32_t len, bool pio);
+    Result<std::unique_ptr<Vcpu>> create_vcpu(const Kvm& kvm, uint32_t id);
+
+  private:
+    Fd m_fd;
+};
+
+} // namespace hyper::kvm

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that the build, the tests and the nested test bed need.
+set -euo pipefail
+PKGS=(
+  # build
+  build-essential g++ meson ninja-build pkg-config clang-format
+  linux-libc-dev libseccomp-dev liburing-dev libcxxopts-dev doctest-dev libexpected-dev
+  # guest kernel build
+  linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils dwarves
+  # nested test bed and guests
+  qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio gzip
+  e2fsprogs
+)
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

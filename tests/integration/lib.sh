@@ -1,0 +1,163 @@
+# Helpers for hyper's integration tests. Sourced by run.sh and by every t_*.sh; runs inside
+# the L1 test bed (busybox sh), where /payload holds the vmm, the guests and these scripts.
+#
+# A test calls checks (expect_*); a failed check prints a "FAIL:" line with the evidence
+# and the test goes on, so one run shows every broken check. `finish` ends the test:
+# exit 0 when no check failed, 1 otherwise.
+
+PAYLOAD=${PAYLOAD:-/payload}
+[ -f "$PAYLOAD/config.sh" ] && . "$PAYLOAD/config.sh" # written by tests/run.sh
+VMM=${VMM:-$PAYLOAD/bin/vmm}
+GUEST_DIR=${GUEST_DIR:-$PAYLOAD/guest}
+BZIMAGE=$GUEST_DIR/bzImage        # the project kernel (guest/kernel/build.sh)
+VMLINUX=$GUEST_DIR/vmlinux        # the same kernel as an ELF, booted through its PVH entry
+STOCK=$GUEST_DIR/vmlinuz-stock    # Debian's kernel, the one L1 runs
+INITRD=$GUEST_DIR/initramfs.cpio.gz # guest/initramfs/build.sh
+VMM_TIMEOUT=${VMM_TIMEOUT:-150}   # seconds one vmm run may take in L1
+TEST_TMP=${TEST_TMP:-/tmp/it}     # this test's own directory (run.sh sets it)
+# every guest boot: serial console, reboot at once on panic, quiet (each console byte
+# costs VM exits, which are slow in L1)
+CMDLINE_BASE=${CMDLINE_BASE:-"console=ttyS0 panic=-1 quiet"}
+FAILS=0
+VMM_RC=""
+_shown=""
+mkdir -p "$TEST_TMP"
+
+now() { cut -d' ' -f1 /proc/uptime; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# show_log LOG [LINES]: the end of a log, indented, once per log and test
+show_log() {
+  case " $_shown " in *" $1 "*) return 0 ;; esac
+  _shown="$_shown $1"
+  if [ -s "$1" ]; then
+    echo "  --- last ${2:-40} lines of $1 ---"
+    tail -n "${2:-40}" "$1" | sed 's/^/  | /'
+    echo "  ---"
+  else
+    echo "  ($1 is empty or missing)"
+  fi
+}
+
+# fail MESSAGE [LOG]: records a failed check
+fail() {
+  echo "FAIL: $1"
+  FAILS=$((FAILS + 1))
+  [ -n "${2:-}" ] && show_log "$2"
+  return 0
+}
+
+# require_file FILE...: fails (and returns 1) if a payload file is missing
+require_file() {
+  for f in "$@"; do
+    [ -f "$f" ] || { fail "payload file $f missing (did its build step fail?)"; return 1; }
+  done
+}
+
+# run_vmm LOG ARGS...: runs the vmm with ARGS under a timeout, stdout and stderr (with the
+# guest's console when --console stdio) into LOG with \r removed. Sets VMM_RC, VMM_SECS.
+# Never fails itself: the checks below judge the result.
+run_vmm() {
+  log=$1; shift
+  if [ ! -x "$VMM" ]; then
+    fail "vmm binary $VMM missing"
+    VMM_RC=127 VMM_SECS=0
+    : > "$log"
+    return 0
+  fi
+  echo "\$ vmm $*"
+  t0=$(now)
+  timeout -s TERM -k 10 "$VMM_TIMEOUT" "$VMM" "$@" </dev/null >"$log.raw" 2>&1
+  VMM_RC=$?
+  VMM_SECS=$(elapsed "$t0")
+  tr -d '\r' < "$log.raw" > "$log" && rm -f "$log.raw"
+  if awk -v s="$VMM_SECS" -v t="$VMM_TIMEOUT" 'BEGIN { exit !(s >= t) }'; then
+    echo "  -> TIMED OUT after ${VMM_SECS}s (limit ${VMM_TIMEOUT}s), exit $VMM_RC"
+    VMM_TIMED_OUT=1
+  else
+    echo "  -> exit $VMM_RC after ${VMM_SECS}s"
+    VMM_TIMED_OUT=0
+  fi
+  # a timing line the runner prints for passing tests too
+  echo "# vmm ran ${VMM_SECS}s, exit $VMM_RC"
+  return 0
+}
+
+# boot_guest LOG KERNEL CPUS MIB ACTION [VMM-ARGS...]: boots KERNEL with the guest
+# initramfs, CPUS vCPUs, MIB MiB, and hyper.action=ACTION (reboot, poweroff, panic)
+boot_guest() {
+  log=$1 kernel=$2 cpus=$3 mib=$4 action=$5
+  shift 5
+  run_vmm "$log" --kernel "$kernel" --initrd "$INITRD" \
+    --cmdline "$CMDLINE_BASE hyper.action=$action" --cpus "$cpus" --memory "$mib" "$@"
+  up=$(grep -o 'hyper-guest: uptime [0-9.]*' "$log" 2>/dev/null | head -n1 | cut -d' ' -f3)
+  [ -n "$up" ] && echo "# guest reached init after ${up}s of its uptime"
+  report=$(grep -m1 -o 'HYPER-GUEST .*' "$log" 2>/dev/null)
+  [ -n "$report" ] && echo "# guest: ${report#HYPER-GUEST }"
+  return 0
+}
+
+# expect_exit WANT [LOG]: the last vmm run exited with WANT
+expect_exit() {
+  if [ "$VMM_RC" != "$1" ]; then
+    if [ "${VMM_TIMED_OUT:-0}" = 1 ]; then
+      fail "vmm timed out after ${VMM_SECS}s; want exit $1" "${2:-}"
+    else
+      fail "vmm exited $VMM_RC, want $1" "${2:-}"
+    fi
+  fi
+}
+
+# expect_line LOG REGEX: some line of LOG matches the extended regex
+expect_line() {
+  grep -Eq -- "$2" "$1" 2>/dev/null || fail "no line matching /$2/ in $1" "$1"
+}
+
+# expect_no_line LOG REGEX: no line of LOG matches
+expect_no_line() {
+  if grep -Eq -- "$2" "$1" 2>/dev/null; then
+    fail "unexpected line matching /$2/ in $1: $(grep -Em1 -- "$2" "$1")" "$1"
+  fi
+}
+
+# guest_field LOG NAME: a field of the guest's "HYPER-GUEST cpus=.. mem_kb=.. kernel=.." line
+guest_field() {
+  grep -m1 -o 'HYPER-GUEST .*' "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n1
+}
+
+# expect_booted LOG: the guest reached its init and printed its report
+expect_booted() {
+  expect_line "$1" '^HYPER-GUEST cpus=[0-9]+ mem_kb=[0-9]+ kernel=[^ ]+$'
+  expect_line "$1" 'hello from the hyper guest'
+}
+
+# expect_cpus LOG N: the guest saw N CPUs
+expect_cpus() {
+  got=$(guest_field "$1" cpus)
+  [ "$got" = "$2" ] || fail "guest saw cpus=${got:-?}, want $2" "$1"
+}
+
+# expect_mem LOG MIB: the guest's MemTotal fits MIB MiB of RAM: at most MIB, and at least
+# MIB less 3% (the kernel's page structures take 1.6%) less 64 MiB (kernel image, reserved
+# areas, firmware holes)
+expect_mem() {
+  got=$(guest_field "$1" mem_kb)
+  hi=$(($2 * 1024))
+  lo=$(($2 * 1024 * 97 / 100 - 65536))
+  if [ -z "$got" ] || [ "$got" -gt "$hi" ] || [ "$got" -lt "$lo" ]; then
+    fail "guest saw mem_kb=${got:-?}, want $lo..$hi for --memory $2" "$1"
+  fi
+}
+
+# expect_kernel LOG PATTERN: the guest's uname -r matches the shell glob PATTERN
+expect_kernel() {
+  got=$(guest_field "$1" kernel)
+  case "$got" in $2) ;; *) fail "guest kernel=${got:-?}, want $2" "$1" ;; esac
+}
+
+# finish: ends the test
+finish() {
+  if [ "$FAILS" = 0 ]; then exit 0; fi
+  echo "$FAILS check(s) failed"
+  exit 1
+}

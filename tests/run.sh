@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Runs hyper's whole test suite, the one command for developers and CI:
+#   1. builds the project (meson setup if needed, ninja)
+#   2. runs the doctest unit tests (build/unit_tests)
+#   3. builds the guest kernel (guest/kernel/build.sh, cached) and initramfs
+#   4. builds the L1 test-bed image with the vmm, the integration tests and the guests,
+#      boots it under QEMU TCG (tests/testbed/run-l1.sh) and collects the ok/not ok lines
+# and prints as its very last line "N passed, N failed": unit test cases plus integration
+# tests, plus one failure for each step that broke (build, guest kernel, L1 boot, ...).
+# Exit status 0 only when nothing failed.
+#
+# Environment:
+#   BUILD_DIR     meson build directory (default build); test-bed files go to $BUILD_DIR/testbed
+#   TESTS         space-separated shell patterns of integration test names (default all),
+#                 e.g. TESTS='1*_bzimage*' tests/run.sh
+#   INTEGRATION=0 skip steps 3-4 (unit tests only)
+#   L1_TIMEOUT    seconds for the whole L1 run (default 2400); VMM_TIMEOUT, TEST_TIMEOUT
+#                 are passed into L1 (see tests/integration/lib.sh and run.sh)
+#   L1_SMP        CPUs of the L1 machine (default 1)
+#   VMM_BIN       the vmm executable (default: $BUILD_DIR/vmm or $BUILD_DIR/vmm/vmm, used only
+#                 when the build succeeded); given explicitly it is used whatever the build
+#   L1_WITH_QEMU=1 copy QEMU into L1 too; with VMM_BIN=tests/testbed/qemu-vmm.sh this runs
+#                 the integration tests against QEMU, to check the tests themselves
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+BUILD_DIR=${BUILD_DIR:-build}
+TESTS=${TESTS:-*}
+tb="$BUILD_DIR/testbed"
+
+unit_passed=0 unit_failed=0 it_passed=0 it_failed=0 step_failed=0
+failures=()
+step() { echo; echo "=== $* ==="; }
+# step_fail NAME REASON: a step broke; it counts as one failure
+step_fail() {
+  echo "not ok $1 # $2"
+  failures+=("not ok $1 # $2")
+  step_failed=$((step_failed + 1))
+}
+# quiet_timeout SECS CMD...: runs CMD with a timeout; says so if the timeout struck
+run_timed() {
+  local secs=$1; shift
+  timeout -k 10 "$secs" "$@" </dev/null
+  local rc=$?
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then echo "tests/run.sh: '$*' timed out after ${secs}s" >&2; fi
+  return "$rc"
+}
+
+# ---- 1. build ----
+step "build ($BUILD_DIR)"
+built=0
+if [ ! -f "$BUILD_DIR/build.ninja" ] && ! run_timed 600 meson setup "$BUILD_DIR"; then
+  step_fail build "meson setup failed"
+elif ! run_timed 3600 ninja -C "$BUILD_DIR"; then
+  step_fail build "ninja failed"
+else
+  built=1
+fi
+
+# ---- 2. unit tests ----
+step "unit tests"
+if [ "$built" = 1 ] && [ -x "$BUILD_DIR/unit_tests" ]; then
+  mkdir -p "$tb"
+  run_timed 600 "$BUILD_DIR/unit_tests" 2>&1 | tee "$tb/unit_tests.log"
+  urc=${PIPESTATUS[0]}
+  # doctest's summary: "[doctest] test cases: 12 | 11 passed | 1 failed | 0 skipped"
+  counts=$(sed -n 's/^\[doctest\] test cases: *\([0-9]*\) *| *\([0-9]*\) passed *| *\([0-9]*\) failed.*/\2 \3/p' \
+    "$tb/unit_tests.log" | tail -n1)
+  if [ -z "$counts" ]; then
+    step_fail unit_tests "no doctest summary line (exit status $urc: crashed or timed out?)"
+  else
+    read -r unit_passed unit_failed <<<"$counts"
+    if [ "$urc" != 0 ] && [ "$unit_failed" = 0 ]; then
+      step_fail unit_tests "exit status $urc though doctest counted no failure"
+    fi
+    [ "$unit_failed" = 0 ] || failures+=("unit tests: $unit_failed test case(s) failed, see above")
+  fi
+elif [ "$built" = 1 ]; then
+  step_fail unit_tests "$BUILD_DIR/unit_tests missing after the build"
+else
+  echo "skipped: the build failed"
+fi
+
+# the integration tests that TESTS selects
+selected_tests() {
+  local t name pat
+  for t in tests/integration/t_*.sh; do
+    name=$(basename "$t" .sh); name=${name#t_}
+    set -f
+    for pat in $TESTS; do
+      # shellcheck disable=SC2254
+      case "$name" in $pat) echo "$name"; break ;; esac
+    done
+    set +f
+  done
+}
+
+if [ "${INTEGRATION:-1}" != 0 ]; then
+  n_selected=$(selected_tests | wc -l)
+
+  # ---- 3. guests ----
+  step "guest kernel and initramfs"
+  payload="$tb/payload"
+  rm -rf "$payload"
+  mkdir -p "$payload/guest"
+  kver=$(cd /lib/modules 2>/dev/null && for v in *; do [ -f "/boot/vmlinuz-$v" ] && echo "$v"; done | sort -V | tail -n1)
+  if [ -n "$kver" ] && [ -r "/boot/vmlinuz-$kver" ]; then
+    cp "/boot/vmlinuz-$kver" "$payload/guest/vmlinuz-stock"
+  else
+    step_fail stock-kernel "no readable /boot/vmlinuz-* with /lib/modules (run scripts/install-deps.sh)"
+  fi
+  if kdir=$(run_timed 3600 guest/kernel/build.sh) && [ -f "$kdir/bzImage" ]; then
+    echo "guest kernel: $kdir"
+    cp "$kdir/bzImage" "$kdir/vmlinux" "$payload/guest/"
+  else
+    step_fail guest-kernel "guest/kernel/build.sh failed"
+  fi
+  if initrd=$(run_timed 300 guest/initramfs/build.sh) && [ -f "$initrd" ]; then
+    echo "guest initramfs: $initrd"
+    cp "$initrd" "$payload/guest/initramfs.cpio.gz"
+  else
+    step_fail guest-initramfs "guest/initramfs/build.sh failed"
+  fi
+
+  # ---- 4. L1 ----
+  step "integration tests in L1 ($n_selected selected)"
+  # the vmm executable: VMM_BIN, or where meson puts it (top level, or vmm/ when the
+  # executable is declared in vmm/meson.build); only if this build succeeded
+  vmm_bin=""
+  if [ -n "${VMM_BIN:-}" ]; then
+    [ -f "$VMM_BIN" ] && [ -x "$VMM_BIN" ] && vmm_bin=$VMM_BIN
+  elif [ "$built" = 1 ]; then
+    for c in "$BUILD_DIR/vmm" "$BUILD_DIR/vmm/vmm"; do
+      if [ -f "$c" ] && [ -x "$c" ]; then vmm_bin=$c; break; fi
+    done
+  fi
+  # QEMU in L1, for tests/testbed/qemu-vmm.sh
+  extra=()
+  if [ "${L1_WITH_QEMU:-0}" = 1 ]; then
+    extra+=(--bin /usr/bin/qemu-system-x86_64)
+    for f in qboot.rom bios-microvm.bin linuxboot_dma.bin pvh.bin; do extra+=(--file "/usr/share/qemu/$f"); done
+  fi
+  cp tests/integration/run.sh tests/integration/lib.sh "$payload/"
+  for name in $(selected_tests); do cp "tests/integration/t_$name.sh" "$payload/"; done
+  {
+    echo "# written by tests/run.sh"
+    printf 'TESTS=%q\n' "$TESTS"
+    [ -n "${VMM_TIMEOUT:-}" ] && printf 'VMM_TIMEOUT=%q\n' "$VMM_TIMEOUT"
+    [ -n "${TEST_TIMEOUT:-}" ] && printf 'TEST_TIMEOUT=%q\n' "$TEST_TIMEOUT"
+  } > "$payload/config.sh"
+  if [ "$n_selected" = 0 ]; then
+    echo "no integration test matches TESTS='$TESTS'"
+  elif [ -z "$vmm_bin" ]; then
+    echo "not ok integration # no vmm executable (${VMM_BIN:-$BUILD_DIR/vmm}): $n_selected tests not run"
+    failures+=("not ok integration # no vmm executable (${VMM_BIN:-$BUILD_DIR/vmm}): $n_selected tests not run")
+    it_failed=$n_selected
+  elif ! img=$(run_timed 600 tests/testbed/l1-image.sh --out "$tb/l1.cpio" --payload "$payload" \
+      --bin "$vmm_bin:vmm" "${extra[@]}"); then
+    step_fail l1-image "tests/testbed/l1-image.sh failed; $n_selected tests not run"
+    it_failed=$n_selected
+  else
+    tests/testbed/run-l1.sh --initrd "$img" --log "$tb/l1.log" \
+      --timeout "${L1_TIMEOUT:-2400}" --smp "${L1_SMP:-1}"
+    l1rc=$?
+    summary=$(grep -aE '^[0-9]+ passed, [0-9]+ failed$' "$tb/l1.log" | tail -n1)
+    while IFS= read -r line; do failures+=("$line"); done < <(grep -aE '^not ok ' "$tb/l1.log")
+    if [ -n "$summary" ]; then
+      it_passed=${summary%% passed*}
+      it_failed=${summary#* passed, }; it_failed=${it_failed%% failed}
+      if [ "$l1rc" != 0 ] && [ "$it_failed" = 0 ]; then
+        step_fail l1 "run-l1.sh exit status $l1rc though every test passed"
+      fi
+    else
+      # L1 died or timed out part way: what was reported counts, the rest failed
+      it_passed=$(grep -acE '^ok ' "$tb/l1.log")
+      it_failed=$((n_selected - it_passed))
+      [ "$it_failed" -gt 0 ] || it_failed=1
+      failures+=("L1 ended without a summary (run-l1.sh exit status $l1rc, log $tb/l1.log)")
+      echo "tests/run.sh: L1 ended without the integration summary (run-l1.sh exit status $l1rc)"
+    fi
+  fi
+fi
+
+step "summary"
+echo "unit test cases: $unit_passed passed, $unit_failed failed"
+echo "integration tests: $it_passed passed, $it_failed failed"
+[ "$step_failed" = 0 ] || echo "broken steps: $step_failed"
+for f in "${failures[@]}"; do echo "  $f"; done
+passed=$((unit_passed + it_passed))
+failed=$((unit_failed + it_failed + step_failed))
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

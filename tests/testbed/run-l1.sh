@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Boots the L1 test bed: Debian's kernel under QEMU TCG with emulated SVM (-cpu max), so
+# that KVM works inside it, with an image from tests/testbed/l1-image.sh.
+# The serial console is echoed and saved; the exit status is the payload's, read from
+# the marker line "HYPER-L1-EXIT rc=N" that the L1 init prints.
+#
+# Usage: tests/testbed/run-l1.sh --initrd IMAGE [--log FILE] [--timeout SECS] [--smp N]
+#                                [--mem MiB] [--kver VERSION] [--icount] [--quiet]
+#   --log FILE      where the console log goes (default: IMAGE with .log), \r stripped
+#   --timeout SECS  wall-clock limit for the whole L1 run (default 1800)
+#   --smp N         L1 CPUs (default 1: on 2 host cores it was faster than 2; see below)
+#   --mem MiB       L1 memory (default 4096)
+#   --icount        count instructions for L1's clock (repeatable timings; see notes)
+#   --quiet         do not echo the console, only save it
+# Exit status: the payload's; 124 if the time ran out; 125 if L1 ended without the marker.
+set -euo pipefail
+die() { echo "run-l1.sh: $*" >&2; exit 125; }
+
+initrd="" log="" tmo=1800 smp=1 mem=4096 kver="" icount=0 quiet=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --initrd) initrd="${2:?--initrd needs a file}"; shift 2 ;;
+    --log) log="${2:?--log needs a file}"; shift 2 ;;
+    --timeout) tmo="${2:?--timeout needs seconds}"; shift 2 ;;
+    --smp) smp="${2:?--smp needs a number}"; shift 2 ;;
+    --mem) mem="${2:?--mem needs MiB}"; shift 2 ;;
+    --kver) kver="${2:?--kver needs a version}"; shift 2 ;;
+    --icount) icount=1; shift ;;
+    --quiet) quiet=1; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) die "unknown argument '$1' (see --help)" ;;
+  esac
+done
+[ -n "$initrd" ] || die "--initrd is required"
+for n in "$tmo" "$smp" "$mem"; do
+  case "$n" in ''|*[!0-9]*) die "'$n' is not a number" ;; esac
+done
+[ -f "$initrd" ] || die "$initrd missing: build it with tests/testbed/l1-image.sh"
+[ -n "$log" ] || log="${initrd%%.cpio*}.log"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run scripts/install-deps.sh"
+if [ -z "$kver" ]; then
+  kver=$(cd /lib/modules && for v in *; do [ -f "/boot/vmlinuz-$v" ] && echo "$v"; done | sort -V | tail -n1)
+fi
+kernel="/boot/vmlinuz-$kver"
+[ -f "$kernel" ] || die "$kernel missing: install linux-image-amd64"
+[ -r "$kernel" ] || die "$kernel is not readable (run as root)"
+
+# -cpu max exposes SVM with nested paging under TCG. With -smp >1 each vCPU gets its own
+# host thread (multi-threaded TCG). -no-reboot: a reboot or panic of L1 ends QEMU.
+accel="tcg"
+[ "$smp" -gt 1 ] && accel="tcg,thread=multi"
+[ "$icount" = 1 ] && accel="tcg" # icount needs single-threaded TCG
+args=(-M q35 -accel "$accel" -cpu max -m "$mem" -smp "$smp"
+  -nographic -no-reboot -nodefaults -serial stdio -monitor none
+  -kernel "$kernel" -initrd "$initrd"
+  -append "console=ttyS0 quiet panic=-1 tsc=reliable")
+[ "$icount" = 1 ] && args+=(-icount shift=0,sleep=off)
+
+mkdir -p "$(dirname "$log")"
+raw="$log.raw"
+start=$(date +%s.%N)
+set +e
+if [ "$quiet" = 1 ]; then
+  timeout -k 10 "$tmo" qemu-system-x86_64 "${args[@]}" </dev/null >"$raw" 2>&1
+  qrc=$?
+else
+  timeout -k 10 "$tmo" qemu-system-x86_64 "${args[@]}" </dev/null 2>&1 | tee "$raw"
+  qrc=${PIPESTATUS[0]}
+fi
+set -e
+end=$(date +%s.%N)
+# without \r and the firmware's terminal escape sequences
+tr -d '\r' < "$raw" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g' > "$log"
+rm -f "$raw"
+secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+  echo "run-l1.sh: L1 timed out after ${tmo}s (log: $log)" >&2
+  exit 124
+fi
+marker=$(grep -a -o 'HYPER-L1-EXIT rc=[0-9]*' "$log" | tail -n1 || true)
+if [ -z "$marker" ]; then
+  echo "run-l1.sh: L1 ended after ${secs}s without the HYPER-L1-EXIT marker (qemu exit $qrc, log: $log)" >&2
+  exit 125
+fi
+rc=${marker#HYPER-L1-EXIT rc=}
+echo "run-l1.sh: L1 ran ${secs}s, payload exit status $rc (log: $log)" >&2
+exit "$rc"

@@ -1,0 +1,120 @@
+#include "vmm/builder.hpp"
+
+#include "arch/x86_64/boot_setup.hpp"
+#include "arch/x86_64/cpuid.hpp"
+#include "base/file.hpp"
+#include "base/log.hpp"
+#include "boot/cmdline.hpp"
+#include "boot/kernel.hpp"
+#include "devices/cmos.hpp"
+#include "devices/i8042.hpp"
+
+namespace hyper {
+
+namespace {
+
+constexpr uint64_t k_max_kernel_size = 512ull << 20;
+constexpr uint64_t k_max_initrd_size = 2048ull << 20;
+constexpr uint64_t k_serial_port = 0x3f8;
+constexpr uint32_t k_serial_gsi = 4;
+
+Result<void> setup_memory(Machine& m, uint64_t ram_bytes) {
+    auto ranges = x86::ram_ranges(ram_bytes);
+    m.memory = TRY(GuestMemory::create(ranges));
+    uint32_t slot = 0;
+    for (const auto& r : m.memory.regions())
+        TRY(m.vm.set_memory_region(slot++, r.base.value(), r.size, r.host));
+    return {};
+}
+
+Result<void> setup_legacy_devices(Machine& m, const Console& console) {
+    auto serial_irq = TRY(EventFd::create());
+    TRY(m.vm.register_irqfd(serial_irq.fd(), k_serial_gsi));
+    m.serial = std::make_shared<devices::Serial>(devices::IrqLine(std::move(serial_irq)),
+                                                 console.output_fd());
+    TRY(m.pio_bus.insert(k_serial_port, devices::Serial::k_size, m.serial));
+    Machine* machine = &m;
+    TRY(m.pio_bus.insert(devices::I8042::k_base, devices::I8042::k_size,
+                         std::make_shared<devices::I8042>([machine] { machine->guest_reset(); })));
+    TRY(m.pio_bus.insert(devices::Cmos::k_base, devices::Cmos::k_size,
+                         std::make_shared<devices::Cmos>()));
+    return {};
+}
+
+struct GuestFiles {
+    std::vector<uint8_t> kernel;
+    std::optional<std::vector<uint8_t>> initrd;
+};
+
+// Read before KVM is opened, so a wrong path is reported as such on any host.
+Result<GuestFiles> read_guest_files(const VmConfig& config) {
+    GuestFiles files;
+    files.kernel = TRY(read_file(config.kernel, "kernel", k_max_kernel_size));
+    if (!config.initrd.empty())
+        files.initrd = TRY(read_file(config.initrd, "initrd", k_max_initrd_size));
+    return files;
+}
+
+Result<void> load_guest(Machine& m, const VmConfig& config, GuestFiles files, x86::BootInfo& info) {
+    auto kernel_file = std::move(files.kernel);
+    auto kernel = TRY(boot::load_kernel(m.memory, kernel_file).map_error([&](Error e) {
+        return std::move(e).with_context(config.kernel);
+    }));
+    kernel_file = {};
+    std::optional<boot::InitrdPlacement> initrd;
+    if (files.initrd) {
+        initrd = TRY(boot::load_initrd(m.memory, kernel, *files.initrd));
+        files.initrd.reset();
+    }
+    std::string cmdline = config.cmdline + " " + k_platform_cmdline;
+    auto placed = TRY(boot::write_cmdline(m.memory, GuestAddress(x86::k_cmdline_addr),
+                                          x86::k_cmdline_max, kernel.cmdline_size, cmdline));
+    info.kernel = std::move(kernel);
+    info.initrd = initrd;
+    info.cmdline = placed;
+    return {};
+}
+
+Result<void> setup_vcpus(Machine& m, uint32_t count, const x86::BootCpuState& bsp_state) {
+    auto supported = TRY(m.kvm.supported_cpuid());
+    auto msrs = x86::boot_msrs();
+    for (uint32_t id = 0; id < count; id++) {
+        auto vcpu = TRY(m.vm.create_vcpu(m.kvm, id));
+        TRY(vcpu->set_cpuid(x86::vcpu_cpuid(supported, id, count)));
+        TRY(vcpu->set_msrs(msrs));
+        TRY(vcpu->init_fpu_and_lapic());
+        // Only the BSP gets a boot state; the in-kernel LAPIC holds the others in
+        // wait-for-SIPI until the guest starts them.
+        if (id == 0)
+            TRY(vcpu->set_boot_state(bsp_state));
+        m.vcpus.push_back(std::move(vcpu));
+    }
+    return {};
+}
+
+} // namespace
+
+Result<std::unique_ptr<Machine>> build_machine(const VmConfig& config, const Console& console) {
+    auto files = TRY(read_guest_files(config));
+    auto m = std::make_unique<Machine>();
+    m->stop_event = TRY(EventFd::create());
+    m->kvm = TRY(kvm::Kvm::open());
+    if (config.cpus > static_cast<uint32_t>(m->kvm.max_vcpus()))
+        return fail(ExitCode::Usage, "--cpus: this host's KVM allows at most " +
+                                         std::to_string(m->kvm.max_vcpus()) + " vCPUs");
+    m->vm = TRY(kvm::Vm::create(m->kvm));
+    TRY(setup_memory(*m, config.memory_mib << 20));
+    TRY(m->vm.create_platform_irqchip());
+
+    x86::BootInfo info;
+    info.ram_bytes = config.memory_mib << 20;
+    info.cpus = config.cpus;
+    TRY(load_guest(*m, config, std::move(files), info));
+    auto bsp_state = TRY(x86::setup_boot(m->memory, info));
+    TRY(setup_legacy_devices(*m, console));
+    TRY(setup_vcpus(*m, config.cpus, bsp_state));
+    LOG_INFO("VM ready: %u vCPU(s), %llu MiB", config.cpus, (unsigned long long)config.memory_mib);
+    return m;
+}
+
+} // namespace hyper

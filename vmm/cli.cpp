@@ -1,0 +1,121 @@
+#include "vmm/cli.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <cxxopts.hpp>
+
+#ifndef HYPER_VERSION
+#define HYPER_VERSION "dev"
+#endif
+
+namespace hyper {
+
+namespace {
+
+constexpr const char* k_examples = R"(Examples:
+  vmm --kernel bzImage --initrd initramfs.cpio.gz
+  vmm --kernel vmlinux --initrd init.cpio.gz --cpus 2 --memory 512 --cmdline "console=ttyS0 quiet"
+  vmm --kernel bzImage --initrd init.cpio.gz --console file:guest.log
+
+Exit codes: 0 guest rebooted or powered off; 64 bad flag or value; 65 kernel or initrd
+not valid; 66 file missing or unreadable; 69 no /dev/kvm; 70 internal error; 71 the host
+cannot give the memory or threads asked for; 72 KVM lacks a needed capability; 77 no
+permission on /dev/kvm; 80 guest kernel panic; 81 guest crashed (KVM internal error);
+143 stopped by SIGTERM/SIGINT.)";
+
+template <typename T> Result<T> parse_number(const std::string& flag, const std::string& text) {
+    T value{};
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || ptr != text.data() + text.size() || text.empty())
+        return fail(ExitCode::Usage, "--" + flag + ": '" + text + "' is not a valid number");
+    return value;
+}
+
+Result<ConsoleConfig> parse_console(const std::string& text) {
+    if (text == "stdio")
+        return ConsoleConfig{ConsoleConfig::Kind::Stdio, {}};
+    if (text == "none")
+        return ConsoleConfig{ConsoleConfig::Kind::None, {}};
+    if (text.rfind("file:", 0) == 0 && text.size() > 5)
+        return ConsoleConfig{ConsoleConfig::Kind::File, text.substr(5)};
+    return fail(ExitCode::Usage, "--console: '" + text + "' is not one of stdio, file:PATH, none");
+}
+
+Result<LogLevel> parse_log_level(const std::string& text) {
+    if (text == "error")
+        return LogLevel::Error;
+    if (text == "warn" || text == "warning")
+        return LogLevel::Warn;
+    if (text == "info")
+        return LogLevel::Info;
+    if (text == "debug")
+        return LogLevel::Debug;
+    return fail(ExitCode::Usage,
+                "--log-level: '" + text + "' is not one of error, warn, info, debug");
+}
+
+} // namespace
+
+Result<std::optional<VmConfig>> parse_command_line(int argc, char** argv) {
+    cxxopts::Options options("vmm", "hyper: boots one Linux microVM on KVM and exits with "
+                                    "the guest's result.");
+    options.custom_help("--kernel FILE [OPTION...]");
+    options.set_width(100);
+    // Numbers are taken as strings and parsed here, so errors name the flag.
+    options.add_options()("kernel",
+                          "guest kernel: a bzImage or an uncompressed vmlinux (ELF, PVH entry)",
+                          cxxopts::value<std::string>(), "FILE")(
+        "initrd", "initramfs (cpio, optionally compressed) given to the kernel",
+        cxxopts::value<std::string>(),
+        "FILE")("cmdline",
+                std::string("kernel command line (default \"") + k_default_cmdline +
+                    "\"); vmm appends \"" + k_platform_cmdline + "\"",
+                cxxopts::value<std::string>(), "TEXT")(
+        "cpus", "number of vCPUs (1-254)", cxxopts::value<std::string>()->default_value("1"),
+        "N")("memory", "guest RAM in MiB (32 or more)",
+             cxxopts::value<std::string>()->default_value("256"),
+             "MIB")("console", "where the guest's serial console goes: stdio, file:PATH or none",
+                    cxxopts::value<std::string>()->default_value("stdio"),
+                    "WHERE")("log-level", "error, warn, info or debug",
+                             cxxopts::value<std::string>()->default_value("warn"), "LEVEL")(
+        "version", "print the version and exit")("h,help", "print this help and exit");
+
+    cxxopts::ParseResult args;
+    try {
+        args = options.parse(argc, argv);
+    } catch (const cxxopts::exceptions::exception& e) {
+        return fail(ExitCode::Usage, e.what());
+    }
+    if (args.count("help")) {
+        std::printf("%s\n%s\n", options.help().c_str(), k_examples);
+        return std::optional<VmConfig>{};
+    }
+    if (args.count("version")) {
+        std::printf("vmm %s\n", HYPER_VERSION);
+        return std::optional<VmConfig>{};
+    }
+    if (!args.unmatched().empty())
+        return fail(ExitCode::Usage, "unexpected argument '" + args.unmatched().front() + "'");
+    if (!args.count("kernel"))
+        return fail(ExitCode::Usage, "--kernel is required (see vmm --help)");
+
+    VmConfig config;
+    config.kernel = args["kernel"].as<std::string>();
+    if (args.count("initrd"))
+        config.initrd = args["initrd"].as<std::string>();
+    config.cmdline = args.count("cmdline") ? args["cmdline"].as<std::string>() : k_default_cmdline;
+    config.cpus = TRY(parse_number<uint32_t>("cpus", args["cpus"].as<std::string>()));
+    if (config.cpus < 1 || config.cpus > 254)
+        return fail(ExitCode::Usage, "--cpus: must be between 1 and 254");
+    config.memory_mib = TRY(parse_number<uint64_t>("memory", args["memory"].as<std::string>()));
+    if (config.memory_mib < 32)
+        return fail(ExitCode::Usage, "--memory: must be at least 32 MiB");
+    if (config.memory_mib > (uint64_t(1) << 24)) // 16 TiB
+        return fail(ExitCode::Usage, "--memory: " + std::to_string(config.memory_mib) +
+                                         " MiB is more than vmm supports");
+    config.console = TRY(parse_console(args["console"].as<std::string>()));
+    config.log_level = TRY(parse_log_level(args["log-level"].as<std::string>()));
+    return std::optional<VmConfig>{std::move(config)};
+}
+
+} // namespace hyper

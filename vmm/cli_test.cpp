@@ -1,0 +1,64 @@
+#include "vmm/cli.hpp"
+
+#include <doctest/doctest.h>
+#include <vector>
+
+using namespace hyper;
+
+namespace {
+Result<std::optional<VmConfig>> parse(std::vector<std::string> args) {
+    args.insert(args.begin(), "vmm");
+    std::vector<char*> argv;
+    for (auto& a : args)
+        argv.push_back(a.data());
+    return parse_command_line(static_cast<int>(argv.size()), argv.data());
+}
+} // namespace
+
+TEST_CASE("CLI parses a full command line") {
+    auto r = parse({"--kernel", "k", "--initrd", "i", "--cpus", "2", "--memory", "512", "--console",
+                    "file:/tmp/x", "--cmdline", "console=ttyS0 quiet"});
+    REQUIRE(r);
+    REQUIRE(*r);
+    const VmConfig& c = **r;
+    CHECK(c.kernel == "k");
+    CHECK(c.initrd == "i");
+    CHECK(c.cpus == 2);
+    CHECK(c.memory_mib == 512);
+    CHECK(c.console.kind == ConsoleConfig::Kind::File);
+    CHECK(c.console.path == "/tmp/x");
+    CHECK(c.cmdline == "console=ttyS0 quiet");
+}
+
+TEST_CASE("CLI defaults") {
+    auto r = parse({"--kernel", "k"});
+    REQUIRE(r);
+    CHECK((*r)->cpus == 1);
+    CHECK((*r)->memory_mib == 256);
+    CHECK((*r)->cmdline == k_default_cmdline);
+    CHECK((*r)->console.kind == ConsoleConfig::Kind::Stdio);
+}
+
+TEST_CASE("CLI rejects bad input with the usage exit code") {
+    const std::vector<std::vector<std::string>> bad = {
+        {}, // no --kernel
+        {"--kernel", "k", "--cpus", "abc"},
+        {"--kernel", "k", "--cpus", "0"},
+        {"--kernel", "k", "--cpus", "300"},
+        {"--kernel", "k", "--cpus", "2x"},
+        {"--kernel", "k", "--memory", "-5"},
+        {"--kernel", "k", "--memory", "16"},
+        {"--kernel", "k", "--memory", "99999999999999999999999"},
+        {"--kernel", "k", "--console", "tcp:1"},
+        {"--kernel", "k", "--console", "file:"},
+        {"--kernel", "k", "--log-level", "loud"},
+        {"--kernel", "k", "--bogus"},
+        {"--kernel", "k", "stray"},
+    };
+    for (const auto& args : bad) {
+        auto r = parse(args);
+        CAPTURE(args.size());
+        REQUIRE_FALSE(r);
+        CHECK(r.error().exit_code() == ExitCode::Usage);
+    }
+}

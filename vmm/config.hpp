@@ -1,0 +1,33 @@
+#pragma once
+// What the user asked for, validated by the CLI; the builder turns it into a machine.
+#include <cstdint>
+#include <string>
+
+#include "base/log.hpp"
+
+namespace hyper {
+
+struct ConsoleConfig {
+    enum class Kind { Stdio, File, None } kind{Kind::Stdio};
+    std::string path; // for Kind::File
+};
+
+struct VmConfig {
+    std::string kernel;
+    std::string initrd; // empty: none
+    std::string cmdline;
+    uint32_t cpus{1};
+    uint64_t memory_mib{256};
+    ConsoleConfig console;
+    LogLevel log_level{LogLevel::Warn};
+};
+
+// Kernel parameters the VMM always appends: they describe the platform it emulates
+// (no PCI, a keyboard controller only for reset, no I/O delay port) and make a panic
+// leave a mark the VMM can read (reboot=...,panic_warm writes 0x1234 at 0x472).
+inline constexpr const char* k_platform_cmdline =
+    "reboot=k,panic_warm pci=off i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd "
+    "io_delay=none";
+inline constexpr const char* k_default_cmdline = "console=ttyS0 panic=-1";
+
+} // namespace hyper

@@ -1,0 +1,42 @@
+#pragma once
+// Everything one VM is made of, owned in one place. The builder fills it; the runner
+// starts the vCPU threads and waits for the first reason to stop.
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "base/event_fd.hpp"
+#include "base/guest_memory.hpp"
+#include "devices/bus.hpp"
+#include "devices/serial.hpp"
+#include "kvm/kvm.hpp"
+#include "kvm/vcpu.hpp"
+
+namespace hyper {
+
+class Machine {
+  public:
+    kvm::Kvm kvm;
+    kvm::Vm vm;
+    GuestMemory memory;
+    devices::Bus pio_bus;
+    devices::Bus mmio_bus;
+    std::vector<std::unique_ptr<kvm::Vcpu>> vcpus;
+    std::shared_ptr<devices::Serial> serial;
+    EventFd stop_event;
+
+    // The first call wins: records why the VM stops and wakes the runner.
+    void request_stop(int exit_code);
+    bool stopping() const { return m_exit_code.load(std::memory_order_acquire) >= 0; }
+    int exit_code() const { return m_exit_code.load(std::memory_order_acquire); }
+
+    // The guest asked for a reset (keyboard controller, triple fault, PSCI): a panic
+    // leaves 0x1234 at 0x472 (warm-reboot flag, see k_platform_cmdline), anything else
+    // is an orderly reboot.
+    void guest_reset();
+
+  private:
+    std::atomic<int> m_exit_code{-1};
+};
+
+} // namespace hyper
