@@ -23,7 +23,7 @@
 #                 the integration tests against QEMU, to check the tests themselves
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
+cd "$root" || exit 1
 BUILD_DIR=${BUILD_DIR:-build}
 TESTS=${TESTS:-*}
 tb="$BUILD_DIR/testbed"

@@ -5,6 +5,7 @@
 # and the test goes on, so one run shows every broken check. `finish` ends the test:
 # exit 0 when no check failed, 1 otherwise.
 
+# shellcheck disable=SC2034 # the variables below are used by the t_*.sh that source this
 PAYLOAD=${PAYLOAD:-/payload}
 [ -f "$PAYLOAD/config.sh" ] && . "$PAYLOAD/config.sh" # written by tests/run.sh
 VMM=${VMM:-$PAYLOAD/bin/vmm}
@@ -152,6 +153,7 @@ expect_mem() {
 # expect_kernel LOG PATTERN: the guest's uname -r matches the shell glob PATTERN
 expect_kernel() {
   got=$(guest_field "$1" kernel)
+  # shellcheck disable=SC2254 # $2 is a pattern
   case "$got" in $2) ;; *) fail "guest kernel=${got:-?}, want $2" "$1" ;; esac
 }
 

@@ -45,6 +45,8 @@ kernel="/boot/vmlinuz-$kver"
 [ -f "$kernel" ] || die "$kernel missing: install linux-image-amd64"
 [ -r "$kernel" ] || die "$kernel is not readable (run as root)"
 
+# loglevel=3: only L1 kernel errors that are critical reach the console, so that KVM's
+# warnings do not break the payload's lines; the L1 init prints them after the payload.
 # -cpu max exposes SVM with nested paging under TCG. With -smp >1 each vCPU gets its own
 # host thread (multi-threaded TCG). -no-reboot: a reboot or panic of L1 ends QEMU.
 accel="tcg"
@@ -53,7 +55,8 @@ accel="tcg"
 args=(-M q35 -accel "$accel" -cpu max -m "$mem" -smp "$smp"
   -nographic -no-reboot -nodefaults -serial stdio -monitor none
   -kernel "$kernel" -initrd "$initrd"
-  -append "console=ttyS0 quiet panic=-1 tsc=reliable")
+  -append "console=ttyS0 quiet loglevel=3 panic=-1 tsc=reliable")
+# shellcheck disable=SC2054 # one argument with commas
 [ "$icount" = 1 ] && args+=(-icount shift=0,sleep=off)
 
 mkdir -p "$(dirname "$log")"
