@@ -46,6 +46,12 @@ run_timed() {
   return "$rc"
 }
 
+# ---- 0. dependencies (a no-op when everything is installed) ----
+step "dependencies"
+if ! run_timed 1800 scripts/install-deps.sh; then
+  step_fail dependencies "scripts/install-deps.sh failed"
+fi
+
 # ---- 1. build ----
 step "build ($BUILD_DIR)"
 built=0

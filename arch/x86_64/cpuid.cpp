@@ -11,7 +11,7 @@ constexpr uint32_t XCR0_PKRU = 1u << 9;
 // Protection keys are hidden: a microVM guest has no use for them, and some CPU models
 // (QEMU's TCG "max", which the test bed runs on) place the PKRU state where the
 // XSAVE size in leaf 0xd no longer matches, which Linux reports with a WARNING.
-// Leaf 0xd.0 ECX (the XSAVE area size for every supported feature) is recomputed.
+// Leaf 0xd.0 ECX and EBX (XSAVE area sizes) are recomputed to match.
 void hide_pkru(std::vector<CpuidEntry>& entries) {
     uint32_t xcr0 = 0;
     for (auto& e : entries) {
@@ -31,8 +31,13 @@ void hide_pkru(std::vector<CpuidEntry>& entries) {
         if (e.function == 0xd && e.index == 9) {
             e.eax = e.ebx = e.ecx = e.edx = 0;
         }
-        if (e.function == 0xd && e.index == 0)
+        if (e.function == 0xd && e.index == 0) {
+            // ECX: all supported features. EBX: those enabled in XCR0, which KVM updates
+            // on XSETBV; start it at the size Linux will enable (all of them) so that a
+            // KVM that does not update it still agrees with the guest's own sum.
             e.ecx = size;
+            e.ebx = size;
+        }
     }
 }
 

@@ -37,5 +37,6 @@ TEST_CASE("vcpu_cpuid hides protection keys and keeps the XSAVE size consistent"
     CHECK(e[0].ecx == 1u);
     CHECK(e[1].eax == 0x7);
     CHECK(e[1].ecx == 0x340);
+    CHECK(e[1].ebx == 0x340);
     CHECK(e[3].eax == 0);
 }

@@ -34,12 +34,7 @@ struct HostileRig {
     std::optional<BlockRig> rig;
 };
 
-} // namespace
-
-TEST_CASE("virtio-blk answers malformed requests with an error status") {
-    bool uring = true;
-    SUBCASE("io_uring") { uring = true; }
-    SUBCASE("synchronous") { uring = false; }
+void malformed_requests(bool uring) {
     HostileRig h(uring);
     BlockRig& r = *h.rig;
     uint64_t hdr = BlockRig::k_headers + 0x800;
@@ -94,10 +89,7 @@ TEST_CASE("virtio-blk answers malformed requests with an error status") {
     h.check_still_works();
 }
 
-TEST_CASE("virtio-blk completes refused chains with length 0 and goes on") {
-    bool uring = true;
-    SUBCASE("io_uring") { uring = true; }
-    SUBCASE("synchronous") { uring = false; }
+void refused_chains(bool uring) {
     HostileRig h(uring);
     BlockRig& r = *h.rig;
     uint16_t head = 40;
@@ -126,10 +118,7 @@ TEST_CASE("virtio-blk completes refused chains with length 0 and goes on") {
     h.check_still_works();
 }
 
-TEST_CASE("virtio-blk asks for a reset when the ring is broken, and recovers") {
-    bool uring = true;
-    SUBCASE("io_uring") { uring = true; }
-    SUBCASE("synchronous") { uring = false; }
+void broken_ring(bool uring) {
     HostileRig h(uring);
     BlockRig& r = *h.rig;
     SUBCASE("avail idx jumps by more than the queue size") {
@@ -147,10 +136,7 @@ TEST_CASE("virtio-blk asks for a reset when the ring is broken, and recovers") {
     h.check_still_works();
 }
 
-TEST_CASE("virtio-blk resets cleanly with requests in flight") {
-    bool uring = true;
-    SUBCASE("io_uring") { uring = true; }
-    SUBCASE("synchronous") { uring = false; }
+void reset_in_flight(bool uring) {
     HostileRig h(uring);
     BlockRig& r = *h.rig;
     for (unsigned i = 0; i < 16; i++)
@@ -164,6 +150,8 @@ TEST_CASE("virtio-blk resets cleanly with requests in flight") {
     CHECK((r.restart() & k_status_driver_ok) != 0);
     h.check_still_works();
 }
+
+} // namespace
 
 TEST_CASE("virtio-blk refuses to start without its queue") {
     TempDir dir;
@@ -180,4 +168,24 @@ TEST_CASE("virtio-blk refuses to start without its queue") {
     mmio_write(*r.transport, 0x070, s);
     mmio_write(*r.transport, 0x070, s | k_status_driver_ok); // queue 0 never enabled
     CHECK((mmio_read(*r.transport, 0x070) & k_status_needs_reset) != 0);
+}
+
+TEST_CASE("virtio-blk answers malformed requests with an error status") {
+    SUBCASE("io_uring") { malformed_requests(true); }
+    SUBCASE("synchronous") { malformed_requests(false); }
+}
+
+TEST_CASE("virtio-blk completes refused chains with length 0 and goes on") {
+    SUBCASE("io_uring") { refused_chains(true); }
+    SUBCASE("synchronous") { refused_chains(false); }
+}
+
+TEST_CASE("virtio-blk asks for a reset when the ring is broken, and recovers") {
+    SUBCASE("io_uring") { broken_ring(true); }
+    SUBCASE("synchronous") { broken_ring(false); }
+}
+
+TEST_CASE("virtio-blk resets cleanly with requests in flight") {
+    SUBCASE("io_uring") { reset_in_flight(true); }
+    SUBCASE("synchronous") { reset_in_flight(false); }
 }
