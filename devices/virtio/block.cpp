@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <mutex>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
@@ -107,8 +108,8 @@ Result<std::unique_ptr<Block>> Block::open(const BlockOptions& options) {
                  feature_bit(blk::k_f_flush);
     if (options.read_only)
         f |= feature_bit(blk::k_f_ro);
-    uint32_t granularity = std::clamp<uint32_t>(static_cast<uint32_t>(st.st_blksize), blk_size,
-                                                1u << 20);
+    uint32_t granularity =
+        std::clamp<uint32_t>(static_cast<uint32_t>(st.st_blksize), blk_size, 1u << 20);
     if (dev->m_punch_hole) {
         f |= feature_bit(blk::k_f_discard);
         c.max_discard_sectors = k_max_discard_sectors;
@@ -185,13 +186,18 @@ Result<void> Block::activate(ActivateContext context) {
                                std::move(context.needs_reset)};
     try {
         m_thread = std::thread([this] {
+            // Signals are for the vCPU threads (kicks) and the main thread.
+            sigset_t all;
+            sigfillset(&all);
+            pthread_sigmask(SIG_BLOCK, &all, nullptr);
             pthread_setname_np(pthread_self(), "virtio-blk");
             run_block_worker(*m_setup);
         });
     } catch (const std::system_error& e) {
         m_setup.reset();
         m_ring = IoUring{};
-        return fail(ExitCode::HostResource, std::string("cannot start the I/O thread: ") + e.what());
+        return fail(ExitCode::HostResource,
+                    std::string("cannot start the I/O thread: ") + e.what());
     }
     return {};
 }

@@ -25,15 +25,15 @@ namespace hyper::virtio {
 struct BlockOptions {
     std::string path;
     bool read_only{false};
-    std::string serial;  // answered to GET_ID; at most 20 bytes
-    bool direct{false};  // O_DIRECT: bypass the host page cache (cache=none)
+    std::string serial;      // answered to GET_ID; at most 20 bytes
+    bool direct{false};      // O_DIRECT: bypass the host page cache (cache=none)
     bool use_io_uring{true}; // false: synchronous I/O on the device thread
 };
 
 class Block final : public VirtioDevice {
   public:
     static constexpr uint16_t k_queue_size = 256;
-    static constexpr uint32_t k_seg_max = k_queue_size - 2; // minus header and status
+    static constexpr uint32_t k_seg_max = k_queue_size - 2;     // minus header and status
     static constexpr uint32_t k_max_discard_sectors = 1u << 22; // 2 GiB per request
 
     // Errors: missing/unreadable file, not a file or block device, O_DIRECT refused
@@ -55,7 +55,7 @@ class Block final : public VirtioDevice {
     uint64_t capacity_sectors() const { return m_config.capacity; }
     bool discard_supported() const { return m_punch_hole; }
     bool write_zeroes_supported() const { return m_zero_range; }
-    // Whether the running (or last) activation uses io_uring.
+    // Whether the running activation uses io_uring (false when stopped).
     bool using_io_uring() const { return m_ring.valid(); }
 
   private:

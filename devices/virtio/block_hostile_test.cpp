@@ -49,7 +49,8 @@ void malformed_requests(bool uring) {
     SUBCASE("a header split over two descriptors is fine") {
         blk::RequestHeader header{blk::k_t_in, 0, 0};
         (void)r.mem.write_obj(GuestAddress(hdr), header);
-        Buffer bufs[] = {{hdr, 8, false}, {hdr + 8, 8, false}, {r.data(0), 512, true}, {st, 1, true}};
+        Buffer bufs[] = {
+            {hdr, 8, false}, {hdr + 8, 8, false}, {r.data(0), 512, true}, {st, 1, true}};
         CHECK(r.run_raw(r.drv.build_chain(bufs)) == 513u);
         CHECK(r.bytes(st, 1)[0] == blk::k_s_ok);
     }
@@ -124,10 +125,11 @@ void broken_ring(bool uring) {
     SUBCASE("avail idx jumps by more than the queue size") {
         r.drv.set_avail_idx(BlockRig::k_queue + 1);
     }
-    SUBCASE("head index out of range") { r.drv.publish(BlockRig::k_queue); }
+    SUBCASE("head index out of range") {
+        r.drv.publish(BlockRig::k_queue);
+    }
     r.notify();
-    CHECK(wait_until(
-        [&] { return (mmio_read(*r.transport, 0x070) & k_status_needs_reset) != 0; }));
+    CHECK(wait_until([&] { return (mmio_read(*r.transport, 0x070) & k_status_needs_reset) != 0; }));
     CHECK((mmio_read(*r.transport, 0x060) & k_interrupt_config_change) != 0);
     CHECK(r.drv.used_idx() == 0);
     // The driver resets the device and starts over.
@@ -171,21 +173,37 @@ TEST_CASE("virtio-blk refuses to start without its queue") {
 }
 
 TEST_CASE("virtio-blk answers malformed requests with an error status") {
-    SUBCASE("io_uring") { malformed_requests(true); }
-    SUBCASE("synchronous") { malformed_requests(false); }
+    SUBCASE("io_uring") {
+        malformed_requests(true);
+    }
+    SUBCASE("synchronous") {
+        malformed_requests(false);
+    }
 }
 
 TEST_CASE("virtio-blk completes refused chains with length 0 and goes on") {
-    SUBCASE("io_uring") { refused_chains(true); }
-    SUBCASE("synchronous") { refused_chains(false); }
+    SUBCASE("io_uring") {
+        refused_chains(true);
+    }
+    SUBCASE("synchronous") {
+        refused_chains(false);
+    }
 }
 
 TEST_CASE("virtio-blk asks for a reset when the ring is broken, and recovers") {
-    SUBCASE("io_uring") { broken_ring(true); }
-    SUBCASE("synchronous") { broken_ring(false); }
+    SUBCASE("io_uring") {
+        broken_ring(true);
+    }
+    SUBCASE("synchronous") {
+        broken_ring(false);
+    }
 }
 
 TEST_CASE("virtio-blk resets cleanly with requests in flight") {
-    SUBCASE("io_uring") { reset_in_flight(true); }
-    SUBCASE("synchronous") { reset_in_flight(false); }
+    SUBCASE("io_uring") {
+        reset_in_flight(true);
+    }
+    SUBCASE("synchronous") {
+        reset_in_flight(false);
+    }
 }

@@ -37,12 +37,12 @@ enum class BlockOp : uint8_t {
 struct BlockRequest {
     uint16_t head{0};
     BlockOp op{BlockOp::Complete};
-    uint8_t status{0};       // the answer when op == Complete
-    bool has_status{false};  // false: no writable byte, complete with used length 0
+    uint8_t status{0};      // the answer when op == Complete
+    bool has_status{false}; // false: no writable byte, complete with used length 0
     GuestAddress status_addr;
-    std::vector<iovec> iov;  // guest buffers (host views) for Read/Write
-    uint64_t offset{0};      // bytes into the image
-    uint64_t length{0};      // bytes to transfer, discard or zero
+    std::vector<iovec> iov;   // guest buffers (host views) for Read/Write
+    uint64_t offset{0};       // bytes into the image
+    uint64_t length{0};       // bytes to transfer, discard or zero
     uint32_t data_written{0}; // bytes of data written into the chain on success (IN, GET_ID)
 };
 

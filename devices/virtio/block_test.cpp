@@ -11,8 +11,8 @@ using namespace hyper::virtio::testing;
 namespace {
 
 constexpr uint64_t k_image_size = 1 << 20; // 2048 sectors
-constexpr uint32_t k_running = k_status_acknowledge | k_status_driver | k_status_features_ok |
-                               k_status_driver_ok;
+constexpr uint32_t k_running =
+    k_status_acknowledge | k_status_driver | k_status_features_ok | k_status_driver_ok;
 
 std::unique_ptr<Block> open_disk(const std::string& path, bool uring, bool read_only = false,
                                  std::string serial = "") {
@@ -37,8 +37,12 @@ TEST_CASE("virtio-blk writes and reads back through the transport") {
     std::string path = dir.file("disk.img");
     REQUIRE(write_image(path, k_image_size));
     bool uring = true;
-    SUBCASE("io_uring") { uring = true; }
-    SUBCASE("synchronous") { uring = false; }
+    SUBCASE("io_uring") {
+        uring = true;
+    }
+    SUBCASE("synchronous") {
+        uring = false;
+    }
     BlockRig r(open_disk(path, uring));
     CHECK(r.blk->capacity_sectors() == 2048);
     REQUIRE(r.bring_up() == k_running);
@@ -57,7 +61,8 @@ TEST_CASE("virtio-blk writes and reads back through the transport") {
     // Write 4 KiB at sector 100, split over three segments, through an indirect table.
     r.fill(r.data(2), 4096, 0x5a);
     c = r.run(blk::k_t_out, 100,
-              {{r.data(2), 1024, false}, {r.data(2) + 1024, 2048, false},
+              {{r.data(2), 1024, false},
+               {r.data(2) + 1024, 2048, false},
                {r.data(2) + 3072, 1024, false}},
               /*indirect=*/true);
     CHECK(c.status == blk::k_s_ok);
@@ -104,7 +109,7 @@ TEST_CASE("virtio-blk offers its features and configuration") {
     CHECK(mmio_read(*r.transport, 0x100) == 2048); // capacity, low half
     CHECK(mmio_read(*r.transport, 0x104) == 0);
     CHECK(mmio_read(*r.transport, 0x10c) == Block::k_seg_max);
-    CHECK(mmio_read(*r.transport, 0x114) == 512); // blk_size
+    CHECK(mmio_read(*r.transport, 0x114) == 512);    // blk_size
     CHECK(mmio_read(*r.transport, 0x100 + 60) == 0); // past the structure
     // The probe past the end did not change the image.
     CHECK(std::filesystem::file_size(path) == k_image_size);
@@ -143,8 +148,12 @@ TEST_CASE("virtio-blk read-only disks refuse writes") {
     std::string path = dir.file("disk.img");
     REQUIRE(write_image(path, k_image_size));
     bool uring = true;
-    SUBCASE("io_uring") { uring = true; }
-    SUBCASE("synchronous") { uring = false; }
+    SUBCASE("io_uring") {
+        uring = true;
+    }
+    SUBCASE("synchronous") {
+        uring = false;
+    }
     BlockRig r(open_disk(path, uring, /*read_only=*/true));
     uint64_t f = r.offered_features();
     CHECK((f & feature_bit(blk::k_f_ro)) != 0);
@@ -165,8 +174,12 @@ TEST_CASE("virtio-blk discards and writes zeroes when the host file system can")
     std::string path = dir.file("disk.img");
     REQUIRE(write_image(path, k_image_size));
     bool uring = true;
-    SUBCASE("io_uring") { uring = true; }
-    SUBCASE("synchronous") { uring = false; }
+    SUBCASE("io_uring") {
+        uring = true;
+    }
+    SUBCASE("synchronous") {
+        uring = false;
+    }
     BlockRig r(open_disk(path, uring));
     if (!r.blk->discard_supported() || !r.blk->write_zeroes_supported()) {
         MESSAGE("no fallocate punch-hole/zero-range on " << dir.path() << ": skipped");
@@ -182,8 +195,9 @@ TEST_CASE("virtio-blk discards and writes zeroes when the host file system can")
     CHECK(r.run(blk::k_t_write_zeroes, 0, {range(0, 16, 8, 0)}).status == blk::k_s_ok);
     CHECK(read_image(path, 16 * 512, zeros.size()) == zeros);
     CHECK(read_image(path, 24 * 512, 1)[0] == expected_byte(24 * 512));
-    CHECK(r.run(blk::k_t_write_zeroes, 0, {range(0, 32, 8, blk::k_write_zeroes_flag_unmap)})
-              .status == blk::k_s_ok);
+    CHECK(
+        r.run(blk::k_t_write_zeroes, 0, {range(0, 32, 8, blk::k_write_zeroes_flag_unmap)}).status ==
+        blk::k_s_ok);
     CHECK(read_image(path, 32 * 512, zeros.size()) == zeros);
     CHECK(r.run(blk::k_t_discard, 0, {range(0, 64, 8, 0)}).status == blk::k_s_ok);
     CHECK(read_image(path, 64 * 512, zeros.size()) == zeros);
@@ -206,8 +220,12 @@ TEST_CASE("virtio-blk keeps many requests in flight and interrupts once per batc
     std::string path = dir.file("disk.img");
     REQUIRE(write_image(path, k_image_size));
     bool uring = true;
-    SUBCASE("io_uring") { uring = true; }
-    SUBCASE("synchronous") { uring = false; }
+    SUBCASE("io_uring") {
+        uring = true;
+    }
+    SUBCASE("synchronous") {
+        uring = false;
+    }
     BlockRig r(open_disk(path, uring));
     REQUIRE(r.bring_up() == k_running);
     constexpr unsigned n = 16;
@@ -262,8 +280,8 @@ TEST_CASE("virtio-blk opening: missing, misaligned and locked images") {
         auto second = Block::open(options);
         REQUIRE_FALSE(second);
         CHECK(second.error().exit_code() == ExitCode::NoInput);
-        CHECK(second.error().to_string() == "disk " + options.path +
-                                                " is in use by another process");
+        CHECK(second.error().to_string() ==
+              "disk " + options.path + " is in use by another process");
         BlockOptions reader = options;
         reader.read_only = true;
         CHECK_FALSE(Block::open(reader)); // a reader would see a disk changing under it

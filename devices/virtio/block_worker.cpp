@@ -1,6 +1,7 @@
 #include "devices/virtio/block_worker.hpp"
 
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/uio.h>
@@ -69,7 +70,7 @@ uint8_t execute_sync(int fd, BlockRequest& req) {
 class Worker {
   public:
     explicit Worker(const BlockWorkerSetup& setup)
-        : m(setup), m_capacity(setup.queue->size()), m_slots(m_capacity) {
+        : m_setup(setup), m_capacity(setup.queue->size()), m_slots(m_capacity) {
         for (size_t i = m_capacity; i-- > 0;)
             m_free.push_back(i);
     }
@@ -90,7 +91,7 @@ class Worker {
     void complete(const BlockRequest& req, uint8_t status);
     void drain();
 
-    const BlockWorkerSetup& m;
+    const BlockWorkerSetup& m_setup;
     size_t m_capacity;
     std::vector<Slot> m_slots;
     std::vector<size_t> m_free;
@@ -101,23 +102,24 @@ class Worker {
 };
 
 void Worker::run() {
-    pollfd fds[3] = {{m.stop->fd(), POLLIN, 0}, {m.notify->fd(), POLLIN, 0}, {-1, POLLIN, 0}};
+    pollfd fds[3] = {
+        {m_setup.stop->fd(), POLLIN, 0}, {m_setup.notify->fd(), POLLIN, 0}, {-1, POLLIN, 0}};
     nfds_t count = 2;
-    if (m.ring) {
-        fds[2].fd = m.ring_event->fd();
+    if (m_setup.ring) {
+        fds[2].fd = m_setup.ring_event->fd();
         count = 3;
     }
     for (;;) {
-        if (m.ring)
+        if (m_setup.ring)
             reap();
         if (!m_broken)
             process_queue();
-        if (m.ring) {
-            if (int r = m.ring->submit(); r < 0)
+        if (m_setup.ring) {
+            if (int r = m_setup.ring->submit(); r < 0)
                 LOG_WARN("virtio-blk: io_uring_submit: %s", std::strerror(-r));
         }
-        if (m_added && m.queue->should_notify(*m.memory))
-            m.signal_used();
+        if (m_added && m_setup.queue->should_notify(*m_setup.memory))
+            m_setup.signal_used();
         m_added = false;
         if (::poll(fds, count, -1) < 0 && errno != EINTR) {
             LOG_ERROR("virtio-blk: poll: %s", std::strerror(errno));
@@ -126,25 +128,25 @@ void Worker::run() {
         if (fds[0].revents)
             break;
         if (fds[1].revents)
-            m.notify->consume();
+            m_setup.notify->consume();
         if (count == 3 && fds[2].revents)
-            m.ring_event->consume();
+            m_setup.ring_event->consume();
     }
     drain();
 }
 
 void Worker::process_queue() {
-    const GuestMemory& mem = *m.memory;
+    const GuestMemory& mem = *m_setup.memory;
     while (!m_free.empty()) {
-        auto chain = m.queue->pop(mem);
+        auto chain = m_setup.queue->pop(mem);
         if (!chain) {
-            if (m.queue->broken()) {
+            if (m_setup.queue->broken()) {
                 LOG_WARN("virtio-blk: the guest broke the virtqueue; device needs a reset");
                 m_broken = true;
-                m.needs_reset();
+                m_setup.needs_reset();
                 return;
             }
-            if (m.queue->enable_notification(mem))
+            if (m_setup.queue->enable_notification(mem))
                 continue; // more arrived while we were asking for a kick
             return;
         }
@@ -152,13 +154,13 @@ void Worker::process_queue() {
             LOG_WARN("virtio-blk: refused a descriptor chain: %s", to_string(chain->error));
             m_warned_chain = true;
         }
-        start(prepare_request(*chain, mem, m.disk));
+        start(prepare_request(*chain, mem, m_setup.disk));
     }
 }
 
 void Worker::start(BlockRequest req) {
-    if (req.op == BlockOp::Complete || !m.ring) {
-        uint8_t status = execute_sync(m.fd, req);
+    if (req.op == BlockOp::Complete || !m_setup.ring) {
+        uint8_t status = execute_sync(m_setup.fd, req);
         complete(req, status);
         return;
     }
@@ -177,12 +179,13 @@ bool Worker::submit(size_t slot) {
     uint64_t at = req.offset + s.done;
     auto count = static_cast<unsigned>(req.iov.size());
     switch (req.op) {
-    case BlockOp::Read: return m.ring->readv(m.fd, req.iov.data(), count, at, slot);
-    case BlockOp::Write: return m.ring->writev(m.fd, req.iov.data(), count, at, slot);
-    case BlockOp::Flush: return m.ring->fdatasync(m.fd, slot);
+    case BlockOp::Read: return m_setup.ring->readv(m_setup.fd, req.iov.data(), count, at, slot);
+    case BlockOp::Write: return m_setup.ring->writev(m_setup.fd, req.iov.data(), count, at, slot);
+    case BlockOp::Flush: return m_setup.ring->fdatasync(m_setup.fd, slot);
     case BlockOp::Discard:
     case BlockOp::WriteZeroes:
-        return m.ring->fallocate(m.fd, fallocate_mode(req.op), req.offset, req.length, slot);
+        return m_setup.ring->fallocate(m_setup.fd, fallocate_mode(req.op), req.offset, req.length,
+                                       slot);
     case BlockOp::Complete: break;
     }
     return false;
@@ -210,7 +213,7 @@ void Worker::on_completion(uint64_t slot, int32_t result) {
 
 void Worker::reap() {
     m_completions.clear();
-    m.ring->reap(m_completions);
+    m_setup.ring->reap(m_completions);
     for (const auto& c : m_completions)
         on_completion(c.user_data, c.result);
 }
@@ -218,22 +221,22 @@ void Worker::reap() {
 void Worker::complete(const BlockRequest& req, uint8_t status) {
     if (m_broken)
         return;
-    uint32_t used_len = finish_request(req, *m.memory, status);
-    if (m.queue->add_used(*m.memory, req.head, used_len))
+    uint32_t used_len = finish_request(req, *m_setup.memory, status);
+    if (m_setup.queue->add_used(*m_setup.memory, req.head, used_len))
         m_added = true;
 }
 
 // After a stop: wait for the kernel to finish with every buffer, report nothing.
 void Worker::drain() {
-    if (!m.ring)
+    if (!m_setup.ring)
         return;
     m_broken = true; // no more used entries: the driver has reset the device
-    m.ring->submit();
+    m_setup.ring->submit();
     while (m_free.size() < m_capacity) {
-        if (m.ring->wait() < 0)
+        if (m_setup.ring->wait() < 0)
             break;
         m_completions.clear();
-        m.ring->reap(m_completions);
+        m_setup.ring->reap(m_completions);
         for (const auto& c : m_completions)
             if (c.user_data < m_slots.size())
                 m_free.push_back(c.user_data);

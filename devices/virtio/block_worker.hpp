@@ -22,8 +22,8 @@ struct BlockWorkerSetup {
     const EventFd* stop;
     int fd;
     DiskInfo disk;
-    IoUring* ring;              // null: synchronous I/O
-    const EventFd* ring_event;  // registered with `ring`; null when `ring` is
+    IoUring* ring;             // null: synchronous I/O
+    const EventFd* ring_event; // registered with `ring`; null when `ring` is
     std::function<void()> signal_used;
     std::function<void()> needs_reset;
 };

@@ -40,8 +40,7 @@ void IoUring::reset() {
     m_ring = nullptr;
 }
 
-bool IoUring::readv(int fd, const iovec* iov, unsigned count, uint64_t offset,
-                    uint64_t user_data) {
+bool IoUring::readv(int fd, const iovec* iov, unsigned count, uint64_t offset, uint64_t user_data) {
     io_uring_sqe* sqe = io_uring_get_sqe(m_ring);
     if (!sqe)
         return false;
@@ -73,8 +72,7 @@ bool IoUring::fallocate(int fd, int mode, uint64_t offset, uint64_t length, uint
     io_uring_sqe* sqe = io_uring_get_sqe(m_ring);
     if (!sqe)
         return false;
-    io_uring_prep_fallocate(sqe, fd, mode, static_cast<off_t>(offset),
-                            static_cast<off_t>(length));
+    io_uring_prep_fallocate(sqe, fd, mode, static_cast<off_t>(offset), static_cast<off_t>(length));
     io_uring_sqe_set_data64(sqe, user_data);
     return true;
 }

@@ -52,9 +52,9 @@ uint64_t replace_half(uint64_t value, bool high, uint32_t half) {
 
 } // namespace
 
-Result<std::shared_ptr<MmioTransport>>
-MmioTransport::create(std::unique_ptr<VirtioDevice> device, const GuestMemory& memory,
-                      devices::IrqLine irq) {
+Result<std::shared_ptr<MmioTransport>> MmioTransport::create(std::unique_ptr<VirtioDevice> device,
+                                                             const GuestMemory& memory,
+                                                             devices::IrqLine irq) {
     std::shared_ptr<MmioTransport> t(new MmioTransport(std::move(device), memory, std::move(irq)));
     for (size_t i = 0; i < t->m_queues.size(); i++)
         t->m_notify.push_back(TRY(EventFd::create()));
@@ -151,9 +151,7 @@ void MmioTransport::write_register(uint64_t offset, uint32_t value) {
         if (value < m_notify.size())
             m_notify[value].signal();
         break;
-    case REG_INTERRUPT_ACK:
-        m_interrupt_status.fetch_and(~value, std::memory_order_acq_rel);
-        break;
+    case REG_INTERRUPT_ACK: m_interrupt_status.fetch_and(~value, std::memory_order_acq_rel); break;
     case REG_STATUS: write_status(value); break;
     default: write_queue_register(offset, value); break;
     }
@@ -181,18 +179,18 @@ void MmioTransport::write_queue_register(uint64_t offset, uint32_t value) {
     case REG_QUEUE_NUM: q->set_size(value <= 0xffff ? static_cast<uint16_t>(value) : 0); break;
     case REG_QUEUE_DESC_LOW:
     case REG_QUEUE_DESC_HIGH:
-        q->set_desc_table(GuestAddress(replace_half(q->desc_table().value(),
-                                                    offset == REG_QUEUE_DESC_HIGH, value)));
+        q->set_desc_table(GuestAddress(
+            replace_half(q->desc_table().value(), offset == REG_QUEUE_DESC_HIGH, value)));
         break;
     case REG_QUEUE_DRIVER_LOW:
     case REG_QUEUE_DRIVER_HIGH:
-        q->set_avail_ring(GuestAddress(replace_half(q->avail_ring().value(),
-                                                    offset == REG_QUEUE_DRIVER_HIGH, value)));
+        q->set_avail_ring(GuestAddress(
+            replace_half(q->avail_ring().value(), offset == REG_QUEUE_DRIVER_HIGH, value)));
         break;
     case REG_QUEUE_DEVICE_LOW:
     case REG_QUEUE_DEVICE_HIGH:
-        q->set_used_ring(GuestAddress(replace_half(q->used_ring().value(),
-                                                   offset == REG_QUEUE_DEVICE_HIGH, value)));
+        q->set_used_ring(GuestAddress(
+            replace_half(q->used_ring().value(), offset == REG_QUEUE_DEVICE_HIGH, value)));
         break;
     default: break; // read-only or unknown: ignored
     }
@@ -236,7 +234,11 @@ void MmioTransport::write_status(uint32_t value) {
 
 void MmioTransport::activate_locked() {
     uint64_t features = m_driver_features;
-    ActivateContext ctx{m_memory, features, {}, {}, [this] { raise(k_interrupt_used_buffer); },
+    ActivateContext ctx{m_memory,
+                        features,
+                        {},
+                        {},
+                        [this] { raise(k_interrupt_used_buffer); },
                         [this] { set_needs_reset(); }};
     for (size_t i = 0; i < m_queues.size(); i++) {
         Queue& q = m_queues[i];

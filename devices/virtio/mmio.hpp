@@ -41,9 +41,8 @@ class MmioTransport final : public devices::BusDevice {
     static constexpr uint32_t k_vendor_id = 0x52505948; // "HYPR"
 
     // `memory` must outlive the transport (the Machine owns both; devices go first).
-    static Result<std::shared_ptr<MmioTransport>> create(std::unique_ptr<VirtioDevice> device,
-                                                         const GuestMemory& memory,
-                                                         devices::IrqLine irq);
+    static Result<std::shared_ptr<MmioTransport>>
+    create(std::unique_ptr<VirtioDevice> device, const GuestMemory& memory, devices::IrqLine irq);
     MmioTransport(const MmioTransport&) = delete;
     MmioTransport& operator=(const MmioTransport&) = delete;
     // Resets the device: its I/O thread is stopped before the queues go away.
@@ -79,7 +78,7 @@ class MmioTransport final : public devices::BusDevice {
     bool features_acceptable() const;
     void activate_locked();
     void reset_locked();
-    void set_needs_reset(); // thread-safe
+    void set_needs_reset();              // thread-safe
     void raise(uint32_t interrupt_bits); // thread-safe
     Queue* selected_queue();
 

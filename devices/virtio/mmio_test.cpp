@@ -123,8 +123,12 @@ TEST_CASE("virtio-mmio sets FEATURES_OK only for a modern subset of the offer") 
     r.wr(0x070, k_ack_driver);
     uint64_t accepted = 0;
     bool ok = false;
-    SUBCASE("without VERSION_1") { accepted = k_feature_a; }
-    SUBCASE("with a feature the device lacks") { accepted = k_modern | feature_bit(7); }
+    SUBCASE("without VERSION_1") {
+        accepted = k_feature_a;
+    }
+    SUBCASE("with a feature the device lacks") {
+        accepted = k_modern | feature_bit(7);
+    }
     SUBCASE("a proper subset") {
         accepted = k_modern | k_feature_b;
         ok = true;
@@ -218,7 +222,9 @@ TEST_CASE("virtio-mmio refuses bad queue sizes and changes while the queue is re
 
 TEST_CASE("virtio-mmio fails activation into NEEDS_RESET") {
     Rig r;
-    SUBCASE("the device refuses") { r.fake->fail_activation = true; }
+    SUBCASE("the device refuses") {
+        r.fake->fail_activation = true;
+    }
     SUBCASE("a ready queue outside guest memory") {
         r.drv = FakeDriver(r.mem, 16, (1 << 20) - 0x100);
     }

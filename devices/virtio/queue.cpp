@@ -20,6 +20,30 @@ struct UsedElem {
 };
 static_assert(sizeof(UsedElem) == k_used_elem_size);
 
+// The 16-bit ring indices and event fields are shared with the guest while it runs:
+// access them as atomics (one untorn load or store, with the ordering asked for).
+uint16_t* shared_u16(const GuestMemory& mem, GuestAddress addr) {
+    auto span = mem.host_span(addr, sizeof(uint16_t));
+    if (!span || reinterpret_cast<uintptr_t>(span->data()) % alignof(uint16_t) != 0)
+        return nullptr;
+    return reinterpret_cast<uint16_t*>(span->data());
+}
+
+std::optional<uint16_t> load_u16(const GuestMemory& mem, GuestAddress addr,
+                                 std::memory_order order) {
+    if (uint16_t* p = shared_u16(mem, addr))
+        return std::atomic_ref<uint16_t>(*p).load(order);
+    return std::nullopt;
+}
+
+bool store_u16(const GuestMemory& mem, GuestAddress addr, uint16_t value, std::memory_order order) {
+    if (uint16_t* p = shared_u16(mem, addr)) {
+        std::atomic_ref<uint16_t>(*p).store(value, order);
+        return true;
+    }
+    return false;
+}
+
 } // namespace
 
 const char* to_string(ChainError error) {
@@ -79,7 +103,8 @@ bool Queue::valid(const GuestMemory& mem) const {
 }
 
 std::optional<uint16_t> Queue::read_avail_idx(const GuestMemory& mem) const {
-    return mem.read_obj<uint16_t>(m_avail.unchecked_add(k_ring_idx));
+    // Acquire: the ring entries and descriptors were written before avail->idx.
+    return load_u16(mem, m_avail.unchecked_add(k_ring_idx), std::memory_order_acquire);
 }
 
 std::optional<DescriptorChain> Queue::pop(const GuestMemory& mem) {
@@ -97,8 +122,6 @@ std::optional<DescriptorChain> Queue::pop(const GuestMemory& mem) {
         m_broken = true;
         return std::nullopt;
     }
-    // The ring entry and the descriptors were written before avail->idx.
-    std::atomic_thread_fence(std::memory_order_acquire);
     uint64_t slot = m_next_avail % m_size;
     auto head = mem.read_obj<uint16_t>(m_avail.unchecked_add(k_ring_entries + 2 * slot));
     if (!head || *head >= m_size) {
@@ -193,9 +216,8 @@ bool Queue::add_used(const GuestMemory& mem, uint16_t head, uint32_t written_len
         return false;
     }
     m_next_used++;
-    // The element must be visible before the index that publishes it.
-    std::atomic_thread_fence(std::memory_order_release);
-    if (!mem.write_obj<uint16_t>(m_used.unchecked_add(k_ring_idx), m_next_used)) {
+    // Release: the element must be visible before the index that publishes it.
+    if (!store_u16(mem, m_used.unchecked_add(k_ring_idx), m_next_used, std::memory_order_release)) {
         m_broken = true;
         return false;
     }
@@ -212,14 +234,15 @@ bool Queue::should_notify(const GuestMemory& mem) {
     if (old_used == new_used || !m_ready)
         return false;
     if (m_event_idx) {
-        auto used_event = mem.read_obj<uint16_t>(m_avail.unchecked_add(k_ring_entries + 2 * m_size));
+        auto used_event = load_u16(mem, m_avail.unchecked_add(k_ring_entries + 2 * m_size),
+                                   std::memory_order_seq_cst);
         if (!used_event)
             return true;
         // Interrupt when used_event lies in [old_used, new_used).
         return static_cast<uint16_t>(new_used - *used_event - 1) <
                static_cast<uint16_t>(new_used - old_used);
     }
-    auto flags = mem.read_obj<uint16_t>(m_avail.unchecked_add(k_ring_flags));
+    auto flags = load_u16(mem, m_avail.unchecked_add(k_ring_flags), std::memory_order_seq_cst);
     return !flags || !(*flags & k_avail_f_no_interrupt);
 }
 
@@ -228,7 +251,7 @@ bool Queue::enable_notification(const GuestMemory& mem) {
         return false;
     if (m_event_idx) {
         GuestAddress avail_event = m_used.unchecked_add(k_ring_entries + k_used_elem_size * m_size);
-        if (!mem.write_obj<uint16_t>(avail_event, m_next_avail)) {
+        if (!store_u16(mem, avail_event, m_next_avail, std::memory_order_seq_cst)) {
             m_broken = true;
             return false;
         }

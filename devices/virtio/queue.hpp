@@ -109,8 +109,8 @@ class Queue {
 
     std::optional<uint16_t> read_avail_idx(const GuestMemory& mem) const;
     ChainError walk(const GuestMemory& mem, uint16_t head, DescriptorChain& chain) const;
-    ChainError walk_indirect(const GuestMemory& mem, const RawDesc& table,
-                             DescriptorChain& chain, bool& seen_writable) const;
+    ChainError walk_indirect(const GuestMemory& mem, const RawDesc& table, DescriptorChain& chain,
+                             bool& seen_writable) const;
     ChainError take(const GuestMemory& mem, const RawDesc& desc, DescriptorChain& chain,
                     bool& seen_writable) const;
 

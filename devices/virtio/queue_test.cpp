@@ -11,7 +11,7 @@ using namespace hyper::virtio::testing;
 namespace {
 
 constexpr uint64_t k_mem_size = 1 << 20;
-constexpr uint64_t k_data = 0x80000; // buffers live here
+constexpr uint64_t k_data = 0x80000;  // buffers live here
 constexpr uint64_t k_table = 0x40000; // indirect tables live here
 
 struct Rig {
@@ -60,7 +60,8 @@ TEST_CASE("Queue pops a direct chain, copies it and publishes used entries") {
 }
 
 TEST_CASE("Queue follows an indirect table and refuses it when not negotiated") {
-    Buffer bufs[] = {{k_data, 16, false}, {k_data + 0x1000, 4096, true}, {k_data + 0x2000, 1, true}};
+    Buffer bufs[] = {
+        {k_data, 16, false}, {k_data + 0x1000, 4096, true}, {k_data + 0x2000, 1, true}};
     {
         Rig r;
         r.drv.add_indirect(k_table, bufs);
@@ -83,7 +84,9 @@ TEST_CASE("Queue refuses loops and chains longer than the queue") {
         r.drv.write_desc(0, k_data, 8, k_desc_f_next, 1);
         r.drv.write_desc(1, k_data, 8, k_desc_f_next, 0);
     }
-    SUBCASE("a descriptor pointing at itself") { r.drv.write_desc(0, k_data, 8, k_desc_f_next, 0); }
+    SUBCASE("a descriptor pointing at itself") {
+        r.drv.write_desc(0, k_data, 8, k_desc_f_next, 0);
+    }
     SUBCASE("a loop inside an indirect table") {
         r.drv.write_desc(0, k_table, 32, k_desc_f_indirect);
         r.drv.write_desc_at(k_table, 0, k_data, 8, k_desc_f_next, 1);
@@ -111,7 +114,9 @@ TEST_CASE("Queue accepts a chain exactly as long as the queue") {
 
 TEST_CASE("Queue refuses NEXT indices outside the table") {
     Rig r(4);
-    SUBCASE("direct") { r.drv.write_desc(0, k_data, 8, k_desc_f_next, 4); }
+    SUBCASE("direct") {
+        r.drv.write_desc(0, k_data, 8, k_desc_f_next, 4);
+    }
     SUBCASE("indirect") {
         r.drv.write_desc(0, k_table, 32, k_desc_f_indirect);
         r.drv.write_desc_at(k_table, 0, k_data, 8, k_desc_f_next, 2);
@@ -206,7 +211,9 @@ TEST_CASE("Queue refuses malformed indirect descriptors") {
 
 TEST_CASE("Queue marks itself broken when the ring itself is hostile") {
     Rig r(8);
-    SUBCASE("avail idx moves by more than the queue size") { r.drv.set_avail_idx(9); }
+    SUBCASE("avail idx moves by more than the queue size") {
+        r.drv.set_avail_idx(9);
+    }
     SUBCASE("head index out of range") {
         r.drv.publish(8);
     }
@@ -247,13 +254,27 @@ TEST_CASE("Queue indices wrap around 2^16") {
 TEST_CASE("Queue checks its layout before use") {
     Rig r;
     CHECK(r.queue.valid(r.mem));
-    SUBCASE("size not a power of two") { r.queue.set_size(6); }
-    SUBCASE("size above the maximum") { r.queue.set_size(16); }
-    SUBCASE("size 0") { r.queue.set_size(0); }
-    SUBCASE("misaligned descriptor table") { r.queue.set_desc_table(GuestAddress(0x1008)); }
-    SUBCASE("misaligned used ring") { r.queue.set_used_ring(GuestAddress(0x3002)); }
-    SUBCASE("used ring past the end") { r.queue.set_used_ring(GuestAddress(k_mem_size - 8)); }
-    SUBCASE("avail ring wrapping") { r.queue.set_avail_ring(GuestAddress(UINT64_MAX - 1)); }
+    SUBCASE("size not a power of two") {
+        r.queue.set_size(6);
+    }
+    SUBCASE("size above the maximum") {
+        r.queue.set_size(16);
+    }
+    SUBCASE("size 0") {
+        r.queue.set_size(0);
+    }
+    SUBCASE("misaligned descriptor table") {
+        r.queue.set_desc_table(GuestAddress(0x1008));
+    }
+    SUBCASE("misaligned used ring") {
+        r.queue.set_used_ring(GuestAddress(0x3002));
+    }
+    SUBCASE("used ring past the end") {
+        r.queue.set_used_ring(GuestAddress(k_mem_size - 8));
+    }
+    SUBCASE("avail ring wrapping") {
+        r.queue.set_avail_ring(GuestAddress(UINT64_MAX - 1));
+    }
     CHECK_FALSE(r.queue.valid(r.mem));
 }
 

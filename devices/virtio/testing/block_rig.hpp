@@ -59,7 +59,8 @@ inline std::vector<uint8_t> read_image(const std::string& path, uint64_t offset,
 }
 
 // Waits up to `timeout` for `done()`; never hangs a test.
-template <typename F> bool wait_until(F done, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+template <typename F>
+bool wait_until(F done, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
     auto end = std::chrono::steady_clock::now() + timeout;
     while (!done()) {
         if (std::chrono::steady_clock::now() > end)
@@ -113,8 +114,8 @@ class BlockRig {
     uint64_t status_addr(unsigned slot) const { return k_statuses + slot; }
 
     // The header, `bufs` in between, and a 1-byte status; published, not notified.
-    uint16_t queue_request(unsigned slot, uint32_t type, uint64_t sector,
-                           std::vector<Buffer> bufs, bool indirect = false) {
+    uint16_t queue_request(unsigned slot, uint32_t type, uint64_t sector, std::vector<Buffer> bufs,
+                           bool indirect = false) {
         blk::RequestHeader header{type, 0, sector};
         (void)mem.write_obj(GuestAddress(k_headers + 16 * slot), header);
         (void)mem.write_obj<uint8_t>(GuestAddress(status_addr(slot)), 0xee);
@@ -132,8 +133,7 @@ class BlockRig {
         return mem.read_obj<uint8_t>(GuestAddress(status_addr(slot))).value();
     }
     // Sends one request (slot 0) and waits for it; {0xff, ~0} after a timeout.
-    Completed run(uint32_t type, uint64_t sector, std::vector<Buffer> bufs,
-                  bool indirect = false) {
+    Completed run(uint32_t type, uint64_t sector, std::vector<Buffer> bufs, bool indirect = false) {
         uint16_t before = drv.used_idx();
         uint16_t head = queue_request(0, type, sector, std::move(bufs), indirect);
         notify();

@@ -61,8 +61,8 @@ class FakeDriver {
                     uint16_t next = 0) const {
         write_desc_at(m_desc, index, addr, len, flags, next);
     }
-    void write_desc_at(uint64_t table, uint32_t index, uint64_t addr, uint32_t len,
-                       uint16_t flags, uint16_t next = 0) const {
+    void write_desc_at(uint64_t table, uint32_t index, uint64_t addr, uint32_t len, uint16_t flags,
+                       uint16_t next = 0) const {
         uint8_t raw[16];
         std::memcpy(raw, &addr, 8);
         std::memcpy(raw + 8, &len, 4);
@@ -74,24 +74,18 @@ class FakeDriver {
     // Puts `head` in the next avail slot and moves avail->idx past it.
     void publish(uint16_t head) {
         (void)m_mem->write_obj<uint16_t>(GuestAddress(m_avail + 4 + 2ull * (m_avail_idx % m_size)),
-                                        head);
-        std::atomic_thread_fence(std::memory_order_release);
+                                         head);
         set_avail_idx(static_cast<uint16_t>(m_avail_idx + 1));
     }
+    // Release: what was written before (descriptors, ring entries) is visible first.
     void set_avail_idx(uint16_t idx) {
         m_avail_idx = idx;
-        (void)m_mem->write_obj<uint16_t>(GuestAddress(m_avail + 2), idx);
+        shared(m_avail + 2).store(idx, std::memory_order_release);
     }
     uint16_t avail_idx() const { return m_avail_idx; }
-    void set_avail_flags(uint16_t flags) const {
-        (void)m_mem->write_obj<uint16_t>(GuestAddress(m_avail), flags);
-    }
-    void set_used_event(uint16_t value) const {
-        (void)m_mem->write_obj<uint16_t>(GuestAddress(m_avail + 4 + 2ull * m_size), value);
-    }
-    uint16_t avail_event() const {
-        return m_mem->read_obj<uint16_t>(GuestAddress(m_used + 4 + 8ull * m_size)).value();
-    }
+    void set_avail_flags(uint16_t flags) const { shared(m_avail).store(flags); }
+    void set_used_event(uint16_t value) const { shared(m_avail + 4 + 2ull * m_size).store(value); }
+    uint16_t avail_event() const { return shared(m_used + 4 + 8ull * m_size).load(); }
 
     // A direct chain in the next free descriptors (allocated round-robin); not published.
     uint16_t build_chain(std::span<const Buffer> bufs) {
@@ -131,14 +125,19 @@ class FakeDriver {
         return head;
     }
 
-    uint16_t used_idx() const {
-        return m_mem->read_obj<uint16_t>(GuestAddress(m_used + 2)).value();
-    }
+    // Acquire: the used elements and the data written for them are visible after.
+    uint16_t used_idx() const { return shared(m_used + 2).load(std::memory_order_acquire); }
     UsedElem used(uint16_t i) const {
         return m_mem->read_obj<UsedElem>(GuestAddress(m_used + 4 + 8ull * (i % m_size))).value();
     }
 
   private:
+    // Ring fields the device reads or writes concurrently.
+    std::atomic_ref<uint16_t> shared(uint64_t addr) const {
+        auto span = m_mem->host_span(GuestAddress(addr), 2).value();
+        return std::atomic_ref<uint16_t>(*reinterpret_cast<uint16_t*>(span.data()));
+    }
+
     const GuestMemory* m_mem;
     uint16_t m_size;
     uint64_t m_desc, m_avail, m_used;
