@@ -8,6 +8,8 @@
 #include "boot/kernel.hpp"
 #include "devices/cmos.hpp"
 #include "devices/i8042.hpp"
+#include "devices/virtio/block.hpp"
+#include "devices/virtio/mmio.hpp"
 
 namespace hyper {
 
@@ -41,21 +43,62 @@ Result<void> setup_legacy_devices(Machine& m, const Console& console) {
     return {};
 }
 
+// ISA interrupt lines free for virtio-mmio devices (the MP table routes IRQs 0-15 to the
+// IOAPIC): not the timer (0), keyboard (1), cascade (2), COM2/COM1 (3, 4) or RTC (8).
+constexpr uint32_t k_virtio_irqs[] = {5, 6, 7, 9, 10, 11, 12, 13, 14, 15};
+
 struct GuestFiles {
     std::vector<uint8_t> kernel;
     std::optional<std::vector<uint8_t>> initrd;
+    std::vector<std::unique_ptr<virtio::VirtioDevice>> devices; // in slot order
 };
 
-// Read before KVM is opened, so a wrong path is reported as such on any host.
-Result<GuestFiles> read_guest_files(const VmConfig& config) {
+// Files and disks are opened before KVM, so a wrong path or a locked image is reported
+// as such on any host.
+Result<GuestFiles> open_guest_files(const VmConfig& config) {
     GuestFiles files;
     files.kernel = TRY(read_file(config.kernel, "kernel", k_max_kernel_size));
     if (!config.initrd.empty())
         files.initrd = TRY(read_file(config.initrd, "initrd", k_max_initrd_size));
+    for (const auto& disk : config.disks) {
+        virtio::BlockOptions options;
+        options.path = disk.path;
+        options.read_only = disk.read_only;
+        options.serial = disk.serial;
+        options.direct = disk.direct;
+        files.devices.push_back(TRY(virtio::Block::open(options)));
+    }
+    if (files.devices.size() > std::size(k_virtio_irqs))
+        return fail(ExitCode::Usage,
+                    "too many virtio devices: at most " + std::to_string(std::size(k_virtio_irqs)));
     return files;
 }
 
-Result<void> load_guest(Machine& m, const VmConfig& config, GuestFiles files, x86::BootInfo& info) {
+// Puts each virtio device behind a virtio-mmio transport in the MMIO hole, with an irqfd
+// for its interrupt and an ioeventfd on QueueNotify so a kick does not stop the vCPU in
+// userspace. Returns the kernel command-line entries that announce them.
+Result<std::string> setup_virtio_devices(Machine& m,
+                                         std::vector<std::unique_ptr<virtio::VirtioDevice>> devs) {
+    std::string cmdline;
+    for (size_t i = 0; i < devs.size(); i++) {
+        uint64_t base = x86::virtio_mmio_addr(static_cast<unsigned>(i));
+        uint32_t gsi = k_virtio_irqs[i];
+        auto irq = TRY(EventFd::create());
+        TRY(m.vm.register_irqfd(irq.fd(), gsi));
+        auto transport = TRY(virtio::MmioTransport::create(std::move(devs[i]), m.memory,
+                                                           devices::IrqLine(std::move(irq))));
+        TRY(m.mmio_bus.insert(base, virtio::MmioTransport::k_size, transport));
+        for (size_t q = 0; q < transport->queue_count(); q++)
+            TRY(m.vm.register_ioeventfd(transport->notify_eventfd(q).fd(),
+                                        base + virtio::MmioTransport::k_queue_notify_offset, 4,
+                                        false));
+        cmdline += " " + virtio::MmioTransport::kernel_cmdline_entry(base, gsi);
+    }
+    return cmdline;
+}
+
+Result<void> load_guest(Machine& m, const VmConfig& config, GuestFiles files,
+                        const std::string& device_cmdline, x86::BootInfo& info) {
     auto kernel_file = std::move(files.kernel);
     auto kernel = TRY(boot::load_kernel(m.memory, kernel_file).map_error([&](Error e) {
         return std::move(e).with_context(config.kernel);
@@ -66,7 +109,7 @@ Result<void> load_guest(Machine& m, const VmConfig& config, GuestFiles files, x8
         initrd = TRY(boot::load_initrd(m.memory, kernel, *files.initrd));
         files.initrd.reset();
     }
-    std::string cmdline = config.cmdline + " " + k_platform_cmdline;
+    std::string cmdline = config.cmdline + " " + k_platform_cmdline + device_cmdline;
     auto placed = TRY(boot::write_cmdline(m.memory, GuestAddress(x86::k_cmdline_addr),
                                           x86::k_cmdline_max, kernel.cmdline_size, cmdline));
     info.kernel = std::move(kernel);
@@ -95,7 +138,7 @@ Result<void> setup_vcpus(Machine& m, uint32_t count, const x86::BootCpuState& bs
 } // namespace
 
 Result<std::unique_ptr<Machine>> build_machine(const VmConfig& config, const Console& console) {
-    auto files = TRY(read_guest_files(config));
+    auto files = TRY(open_guest_files(config));
     auto m = std::make_unique<Machine>();
     m->stop_event = TRY(EventFd::create());
     m->kvm = TRY(kvm::Kvm::open());
@@ -109,7 +152,8 @@ Result<std::unique_ptr<Machine>> build_machine(const VmConfig& config, const Con
     x86::BootInfo info;
     info.ram_bytes = config.memory_mib << 20;
     info.cpus = config.cpus;
-    TRY(load_guest(*m, config, std::move(files), info));
+    auto device_cmdline = TRY(setup_virtio_devices(*m, std::move(files.devices)));
+    TRY(load_guest(*m, config, std::move(files), device_cmdline, info));
     auto bsp_state = TRY(x86::setup_boot(m->memory, info));
     TRY(setup_legacy_devices(*m, console));
     TRY(setup_vcpus(*m, config.cpus, bsp_state));

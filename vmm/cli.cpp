@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cstdio>
+// --disk values hold commas: no splitting of repeated options into lists.
+#define CXXOPTS_VECTOR_DELIMITER '\0'
 #include <cxxopts.hpp>
 
 #ifndef HYPER_VERSION
@@ -12,10 +14,14 @@ namespace hyper {
 
 namespace {
 
+constexpr size_t k_max_disks = 16;
+
 constexpr const char* k_examples = R"(Examples:
   vmm --kernel bzImage --initrd initramfs.cpio.gz
   vmm --kernel vmlinux --initrd init.cpio.gz --cpus 2 --memory 512 --cmdline "console=ttyS0 quiet"
   vmm --kernel bzImage --initrd init.cpio.gz --console file:guest.log
+  vmm --kernel bzImage --cmdline "console=ttyS0 root=/dev/vda" --disk path=rootfs.ext4 \
+      --disk path=data.img,readonly=on,serial=data0
 
 Exit codes: 0 guest rebooted or powered off; 64 bad flag or value; 65 kernel or initrd
 not valid; 66 file missing or unreadable; 69 no /dev/kvm; 70 internal error; 71 the host
@@ -41,6 +47,55 @@ Result<ConsoleConfig> parse_console(const std::string& text) {
     return fail(ExitCode::Usage, "--console: '" + text + "' is not one of stdio, file:PATH, none");
 }
 
+// "path=FILE[,readonly=on|off][,serial=ID][,cache=none|writeback]"
+Result<DiskConfig> parse_disk(const std::string& text) {
+    DiskConfig disk;
+    size_t pos = 0;
+    while (pos <= text.size()) {
+        size_t end = text.find(',', pos);
+        if (end == std::string::npos)
+            end = text.size();
+        std::string item = text.substr(pos, end - pos);
+        size_t eq = item.find('=');
+        std::string key = item.substr(0, eq);
+        std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
+        auto bad = [&](const std::string& why) {
+            return fail(ExitCode::Usage, "--disk " + text + ": " + why);
+        };
+        if (eq == std::string::npos)
+            return bad("'" + item + "' is not KEY=VALUE");
+        if (key == "path") {
+            if (value.empty())
+                return bad("path is empty");
+            disk.path = value;
+        } else if (key == "readonly" || key == "ro") {
+            if (value == "on" || value == "true" || value == "1")
+                disk.read_only = true;
+            else if (value == "off" || value == "false" || value == "0")
+                disk.read_only = false;
+            else
+                return bad("readonly must be on or off");
+        } else if (key == "serial") {
+            if (value.size() > 20)
+                return bad("serial is longer than 20 bytes");
+            disk.serial = value;
+        } else if (key == "cache") {
+            if (value == "none")
+                disk.direct = true;
+            else if (value == "writeback")
+                disk.direct = false;
+            else
+                return bad("cache must be none or writeback");
+        } else {
+            return bad("unknown key '" + key + "' (path, readonly, serial, cache)");
+        }
+        pos = end + 1;
+    }
+    if (disk.path.empty())
+        return fail(ExitCode::Usage, "--disk " + text + ": path=FILE is required");
+    return disk;
+}
+
 Result<LogLevel> parse_log_level(const std::string& text) {
     if (text == "error")
         return LogLevel::Error;
@@ -62,23 +117,29 @@ Result<std::optional<VmConfig>> parse_command_line(int argc, char** argv) {
     options.custom_help("--kernel FILE [OPTION...]");
     options.set_width(100);
     // Numbers are taken as strings and parsed here, so errors name the flag.
-    options.add_options()("kernel",
-                          "guest kernel: a bzImage or an uncompressed vmlinux (ELF, PVH entry)",
-                          cxxopts::value<std::string>(), "FILE")(
-        "initrd", "initramfs (cpio, optionally compressed) given to the kernel",
-        cxxopts::value<std::string>(),
-        "FILE")("cmdline",
-                std::string("kernel command line (default \"") + k_default_cmdline +
-                    "\"); vmm appends \"" + k_platform_cmdline + "\"",
-                cxxopts::value<std::string>(), "TEXT")(
-        "cpus", "number of vCPUs (1-254)", cxxopts::value<std::string>()->default_value("1"),
-        "N")("memory", "guest RAM in MiB (32 or more)",
-             cxxopts::value<std::string>()->default_value("256"),
-             "MIB")("console", "where the guest's serial console goes: stdio, file:PATH or none",
-                    cxxopts::value<std::string>()->default_value("stdio"),
-                    "WHERE")("log-level", "error, warn, info or debug",
-                             cxxopts::value<std::string>()->default_value("warn"), "LEVEL")(
-        "version", "print the version and exit")("h,help", "print this help and exit");
+    // clang-format off
+    options.add_options()
+        ("kernel", "guest kernel: a bzImage or an uncompressed vmlinux (ELF, PVH entry)",
+         cxxopts::value<std::string>(), "FILE")
+        ("initrd", "initramfs (cpio, optionally compressed) given to the kernel",
+         cxxopts::value<std::string>(), "FILE")
+        ("cmdline", std::string("kernel command line (default \"") + k_default_cmdline +
+                        "\"); vmm appends \"" + k_platform_cmdline + "\"",
+         cxxopts::value<std::string>(), "TEXT")
+        ("cpus", "number of vCPUs (1-254)", cxxopts::value<std::string>()->default_value("1"),
+         "N")
+        ("memory", "guest RAM in MiB (32 or more)",
+         cxxopts::value<std::string>()->default_value("256"), "MIB")
+        ("disk", "a virtio-blk disk, repeatable (/dev/vda, /dev/vdb, ...): "
+                 "path=FILE[,readonly=on][,serial=ID][,cache=none]",
+         cxxopts::value<std::vector<std::string>>(), "SPEC")
+        ("console", "where the guest's serial console goes: stdio, file:PATH or none",
+         cxxopts::value<std::string>()->default_value("stdio"), "WHERE")
+        ("log-level", "error, warn, info or debug",
+         cxxopts::value<std::string>()->default_value("warn"), "LEVEL")
+        ("version", "print the version and exit")
+        ("h,help", "print this help and exit");
+    // clang-format on
 
     cxxopts::ParseResult args;
     try {
@@ -114,6 +175,13 @@ Result<std::optional<VmConfig>> parse_command_line(int argc, char** argv) {
         return fail(ExitCode::Usage, "--memory: " + std::to_string(config.memory_mib) +
                                          " MiB is more than vmm supports");
     config.console = TRY(parse_console(args["console"].as<std::string>()));
+    if (args.count("disk")) {
+        for (const auto& spec : args["disk"].as<std::vector<std::string>>())
+            config.disks.push_back(TRY(parse_disk(spec)));
+        if (config.disks.size() > k_max_disks)
+            return fail(ExitCode::Usage,
+                        "--disk: at most " + std::to_string(k_max_disks) + " disks");
+    }
     config.log_level = TRY(parse_log_level(args["log-level"].as<std::string>()));
     return std::optional<VmConfig>{std::move(config)};
 }

@@ -54,6 +54,13 @@ TEST_CASE("CLI rejects bad input with the usage exit code") {
         {"--kernel", "k", "--log-level", "loud"},
         {"--kernel", "k", "--bogus"},
         {"--kernel", "k", "stray"},
+        {"--kernel", "k", "--disk", "file.img"},
+        {"--kernel", "k", "--disk", "path="},
+        {"--kernel", "k", "--disk", "path=a,readonly=maybe"},
+        {"--kernel", "k", "--disk", "path=a,serial=123456789012345678901"},
+        {"--kernel", "k", "--disk", "path=a,cache=unsafe"},
+        {"--kernel", "k", "--disk", "path=a,color=red"},
+        {"--kernel", "k", "--disk", "readonly=on"},
     };
     for (const auto& args : bad) {
         auto r = parse(args);
@@ -61,4 +68,19 @@ TEST_CASE("CLI rejects bad input with the usage exit code") {
         REQUIRE_FALSE(r);
         CHECK(r.error().exit_code() == ExitCode::Usage);
     }
+}
+
+TEST_CASE("CLI parses --disk specs in order") {
+    auto r = parse({"--kernel", "k", "--disk", "path=root.ext4", "--disk",
+                    "path=data.img,readonly=on,serial=data0,cache=none"});
+    REQUIRE(r);
+    const auto& disks = (*r)->disks;
+    REQUIRE(disks.size() == 2);
+    CHECK(disks[0].path == "root.ext4");
+    CHECK_FALSE(disks[0].read_only);
+    CHECK_FALSE(disks[0].direct);
+    CHECK(disks[1].path == "data.img");
+    CHECK(disks[1].read_only);
+    CHECK(disks[1].serial == "data0");
+    CHECK(disks[1].direct);
 }

@@ -2,6 +2,7 @@
 // What the user asked for, validated by the CLI; the builder turns it into a machine.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/log.hpp"
 
@@ -12,6 +13,13 @@ struct ConsoleConfig {
     std::string path; // for Kind::File
 };
 
+struct DiskConfig {
+    std::string path;
+    bool read_only{false};
+    std::string serial; // GET_ID answer, at most 20 bytes
+    bool direct{false}; // cache=none: O_DIRECT
+};
+
 struct VmConfig {
     std::string kernel;
     std::string initrd; // empty: none
@@ -19,6 +27,7 @@ struct VmConfig {
     uint32_t cpus{1};
     uint64_t memory_mib{256};
     ConsoleConfig console;
+    std::vector<DiskConfig> disks; // /dev/vda, /dev/vdb, ... in this order
     LogLevel log_level{LogLevel::Warn};
 };
 

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <mutex>
 #include <pthread.h>
 #include <signal.h>
@@ -37,6 +38,32 @@ Result<void> lock_image(int fd, const std::string& path, bool read_only) {
     LOG_WARN("%s: cannot take a lock (%s); nothing stops a second user", disk_name(path).c_str(),
              std::strerror(errno));
     return {};
+}
+
+struct FallocateSupport {
+    bool zero_range{false};
+    bool punch_hole{false};
+};
+
+FallocateSupport try_fallocate(int fd, off_t offset) {
+    FallocateSupport s;
+    s.zero_range = ::fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, offset, 4096) == 0;
+    s.punch_hole = ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, 4096) == 0;
+    return s;
+}
+
+// What fallocate modes the image's file system supports, without changing the image: on
+// an unnamed temporary file in the same directory, or else past the image's end (with
+// KEEP_SIZE), dropping whatever zero-range preallocated there by truncating to the size.
+FallocateSupport probe_fallocate(int fd, const std::string& path, off_t size) {
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    Fd tmp(::open(dir.empty() ? "." : dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    if (tmp.valid())
+        return try_fallocate(tmp.get(), 0);
+    FallocateSupport s = try_fallocate(fd, size);
+    if (s.zero_range && ::ftruncate(fd, size) < 0)
+        LOG_WARN("%s: ftruncate: %s", disk_name(path).c_str(), std::strerror(errno));
+    return s;
 }
 
 // The file offset alignment O_DIRECT needs, when the kernel reports it (statx DIOALIGN).
@@ -85,13 +112,10 @@ Result<std::unique_ptr<Block>> Block::open(const BlockOptions& options) {
         return fail(ExitCode::BadImage, disk_name(path) + ": its size (" + std::to_string(size) +
                                             " bytes) is not a multiple of 512");
 
-    // Probe fallocate past the end of the file (KEEP_SIZE: the image does not change).
-    // Zero-range first: the punch that follows frees whatever it allocated there.
     if (!options.read_only && regular) {
-        dev->m_zero_range =
-            ::fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, size, 4096) == 0;
-        dev->m_punch_hole =
-            ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, size, 4096) == 0;
+        auto support = probe_fallocate(fd, path, size);
+        dev->m_zero_range = support.zero_range;
+        dev->m_punch_hole = support.punch_hole;
     }
 
     uint32_t blk_size = blk::k_sector_size;

@@ -121,8 +121,11 @@ void Worker::run() {
         if (m_added && m_setup.queue->should_notify(*m_setup.memory))
             m_setup.signal_used();
         m_added = false;
-        if (::poll(fds, count, -1) < 0 && errno != EINTR) {
+        if (::poll(fds, count, -1) < 0) {
+            if (errno == EINTR)
+                continue;
             LOG_ERROR("virtio-blk: poll: %s", std::strerror(errno));
+            m_setup.needs_reset();
             break;
         }
         if (fds[0].revents)

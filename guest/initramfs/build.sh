@@ -13,7 +13,13 @@ if ldd "$busybox" >/dev/null 2>&1; then
   echo "initramfs/build.sh: $busybox is dynamically linked; need busybox-static" >&2; exit 1
 fi
 cache_root="${HYPER_CACHE:-$HOME/.cache/hyper}"
-key=$(cat "$here/init" "$here/build.sh" "$busybox" | sha256sum | cut -c1-16)
+# extra dynamically linked tools for the tests (with their libraries): ext4 tools
+extra_bins=(/sbin/mke2fs /sbin/e2fsck)
+for b in "${extra_bins[@]}"; do
+  [ -x "$b" ] || { echo "initramfs/build.sh: $b missing: run scripts/install-deps.sh" >&2; exit 1; }
+done
+key=$( (cat "$here/init" "$here/build.sh" "$busybox" "${extra_bins[@]}"; cat "$here"/actions/*.sh 2>/dev/null || true) |
+  sha256sum | cut -c1-16)
 out="$cache_root/initramfs-$key.cpio.gz"
 if [ -f "$out" ]; then echo "$out"; exit 0; fi
 
@@ -23,6 +29,16 @@ trap 'rm -rf "$stage" "$stage.cpio.gz"' EXIT
 mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root}
 install -m 0755 "$busybox" "$stage/bin/busybox"
 install -m 0755 "$here/init" "$stage/init"
+mkdir -p "$stage/actions"
+for a in "$here"/actions/*.sh; do [ -f "$a" ] && install -m 0644 "$a" "$stage/actions/"; done
+# each extra tool with every library ldd names and the dynamic loader, at their paths
+for b in "${extra_bins[@]}"; do
+  install -D -m 0755 "$b" "$stage$b"
+  for lib in $(ldd "$b" | grep -o '/[^ ]*'); do
+    [ -f "$stage$lib" ] || install -D -m 0755 "$lib" "$stage$lib"
+  done
+done
+ln -sf mke2fs "$stage/sbin/mkfs.ext4"
 # applet symlinks at the paths busybox itself names (bin/sh, sbin/reboot, ...)
 n=0
 while IFS= read -r applet; do

@@ -9,6 +9,11 @@
 PAYLOAD=${PAYLOAD:-/payload}
 [ -f "$PAYLOAD/config.sh" ] && . "$PAYLOAD/config.sh" # written by tests/run.sh
 VMM=${VMM:-$PAYLOAD/bin/vmm}
+# tools copied with --bin (e2fsprogs) come before busybox's applets of the same name
+PATH=$PAYLOAD/bin:$PATH
+export PATH
+# busybox sh runs its own mke2fs applet whatever PATH says: name e2fsprogs' by path
+MKE2FS=$PAYLOAD/bin/mke2fs
 GUEST_DIR=${GUEST_DIR:-$PAYLOAD/guest}
 BZIMAGE=$GUEST_DIR/bzImage        # the project kernel (guest/kernel/build.sh)
 VMLINUX=$GUEST_DIR/vmlinux        # the same kernel as an ELF, booted through its PVH entry

@@ -93,7 +93,7 @@ copy_libs() {
       *"=> /"*) lib=${line#*=> }; lib=${lib%% (*} ;;
       *) lib=$(echo "$line" | awk '$1 ~ /^\// { print $1 }') ;;
     esac
-    [ -n "$lib" ] && [ ! -e "$stage$lib" ] && copy_file "$lib" "$lib"
+    if [ -n "$lib" ] && [ ! -e "$stage$lib" ]; then copy_file "$lib" "$lib"; fi
   done < <(ldd "$1")
 }
 
