@@ -162,12 +162,17 @@ Result<void> Vm::register_irqfd(int eventfd, uint32_t gsi) {
     return {};
 }
 
-Result<void> Vm::register_ioeventfd(int eventfd, uint64_t addr, uint32_t len, bool pio) {
+Result<void> Vm::register_ioeventfd(int eventfd, uint64_t addr, uint32_t len, bool pio,
+                                    std::optional<uint64_t> datamatch) {
     kvm_ioeventfd io{};
     io.addr = addr;
     io.len = len;
     io.fd = eventfd;
     io.flags = pio ? KVM_IOEVENTFD_FLAG_PIO : 0;
+    if (datamatch) {
+        io.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
+        io.datamatch = *datamatch;
+    }
     if (::ioctl(m_fd.get(), KVM_IOEVENTFD, &io) < 0)
         return fail_errno("KVM_IOEVENTFD");
     return {};

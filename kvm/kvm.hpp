@@ -3,6 +3,7 @@
 // the only place that includes <linux/kvm.h> and issues KVM ioctls.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,8 +46,11 @@ class Vm {
     Result<void> set_irq_line(uint32_t gsi, bool level);
     // The eventfd raises `gsi` when written (edge).
     Result<void> register_irqfd(int eventfd, uint32_t gsi);
-    // A guest write of `len` bytes to `addr` signals `eventfd` without leaving the kernel.
-    Result<void> register_ioeventfd(int eventfd, uint64_t addr, uint32_t len, bool pio);
+    // A guest write of `len` bytes to `addr` signals `eventfd` without leaving the kernel;
+    // with `datamatch`, only a write of that value does (one eventfd per virtqueue on a
+    // shared QueueNotify register).
+    Result<void> register_ioeventfd(int eventfd, uint64_t addr, uint32_t len, bool pio,
+                                    std::optional<uint64_t> datamatch = std::nullopt);
     Result<std::unique_ptr<Vcpu>> create_vcpu(const Kvm& kvm, uint32_t id);
 
   private:

@@ -88,10 +88,13 @@ Result<std::string> setup_virtio_devices(Machine& m,
         auto transport = TRY(virtio::MmioTransport::create(std::move(devs[i]), m.memory,
                                                            devices::IrqLine(std::move(irq))));
         TRY(m.mmio_bus.insert(base, virtio::MmioTransport::k_size, transport));
-        for (size_t q = 0; q < transport->queue_count(); q++)
+        // QueueNotify takes the queue index: one eventfd per queue, matched on it.
+        size_t queues = transport->queue_count();
+        for (size_t q = 0; q < queues; q++)
             TRY(m.vm.register_ioeventfd(transport->notify_eventfd(q).fd(),
                                         base + virtio::MmioTransport::k_queue_notify_offset, 4,
-                                        false));
+                                        false, queues > 1 ? std::optional<uint64_t>(q)
+                                                          : std::nullopt));
         cmdline += " " + virtio::MmioTransport::kernel_cmdline_entry(base, gsi);
     }
     return cmdline;
