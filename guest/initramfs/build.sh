@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
 # Builds the hyper L2 guest initramfs: busybox-static, its applet symlinks and ./init,
 # packed as a gzip-compressed newc cpio archive.
-# Cached by the hash of init, this script and the busybox binary: a second call is instant.
-# Usage: guest/initramfs/build.sh [BUSYBOX]   (default: /usr/bin/busybox, a static binary)
+# Cached by the hash of everything that goes in: a second call is instant.
+# Usage: guest/initramfs/build.sh [--add SRC:DST]... [BUSYBOX]
+#   --add SRC:DST  also put host file SRC at DST in the image (e.g. a static benchmark tool)
+#   BUSYBOX        default /usr/bin/busybox, a static binary
 # Prints the path of the .cpio.gz file.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+adds=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --add) adds+=("${2:?--add needs SRC:DST}"); shift 2 ;;
+    *) break ;;
+  esac
+done
+for a in "${adds[@]}"; do
+  [ -f "${a%%:*}" ] || { echo "initramfs/build.sh: --add ${a%%:*}: no such file" >&2; exit 1; }
+done
 busybox="${1:-/usr/bin/busybox}"
 [ -x "$busybox" ] || { echo "initramfs/build.sh: $busybox missing: run scripts/install-deps.sh" >&2; exit 1; }
 # the guest has no shared libraries: ldd succeeds only on a dynamically linked binary
@@ -18,7 +30,8 @@ extra_bins=(/sbin/mke2fs /sbin/e2fsck)
 for b in "${extra_bins[@]}"; do
   [ -x "$b" ] || { echo "initramfs/build.sh: $b missing: run scripts/install-deps.sh" >&2; exit 1; }
 done
-key=$( (cat "$here/init" "$here/build.sh" "$busybox" "${extra_bins[@]}"; cat "$here"/actions/*.sh 2>/dev/null || true) |
+key=$( (cat "$here/init" "$here/build.sh" "$busybox" "${extra_bins[@]}"; cat "$here"/actions/*.sh 2>/dev/null || true
+  for a in "${adds[@]}"; do echo "$a"; cat "${a%%:*}"; done) |
   sha256sum | cut -c1-16)
 out="$cache_root/initramfs-$key.cpio.gz"
 if [ -f "$out" ]; then echo "$out"; exit 0; fi
@@ -39,6 +52,7 @@ for b in "${extra_bins[@]}"; do
   done
 done
 ln -sf mke2fs "$stage/sbin/mkfs.ext4"
+for a in "${adds[@]}"; do install -D -m 0755 "${a%%:*}" "$stage${a#*:}"; done
 # applet symlinks at the paths busybox itself names (bin/sh, sbin/reboot, ...)
 n=0
 while IFS= read -r applet; do
