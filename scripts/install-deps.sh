@@ -6,10 +6,12 @@ PKGS=(
   build-essential g++ meson ninja-build pkg-config clang-format
   linux-libc-dev libseccomp-dev liburing-dev libcxxopts-dev doctest-dev libexpected-dev
   # guest kernel build
-  linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils dwarves
+  linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils lz4 dwarves
   # nested test bed and guests
   qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio gzip
-  e2fsprogs
+  e2fsprogs socat iperf3
+  # benchmarks
+  python3
 )
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi

@@ -127,6 +127,12 @@ if [ "${INTEGRATION:-1}" != 0 ]; then
   else
     step_fail guest-initramfs "guest/initramfs/build.sh failed"
   fi
+  if initrd=$(run_timed 300 guest/initramfs/build.sh --tools) && [ -f "$initrd" ]; then
+    echo "guest initramfs with test tools: $initrd"
+    cp "$initrd" "$payload/guest/initramfs-tools.cpio.gz"
+  else
+    step_fail guest-initramfs-tools "guest/initramfs/build.sh --tools failed"
+  fi
 
   # ---- 4. L1 ----
   step "integration tests in L1 ($n_selected selected)"

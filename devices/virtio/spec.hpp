@@ -110,3 +110,68 @@ static_assert(sizeof(Config) == 60);
 } // namespace blk
 
 } // namespace hyper::virtio
+
+// --- virtio-vsock (spec 5.10).
+namespace hyper::virtio {
+
+constexpr uint32_t k_device_id_vsock = 19;
+
+namespace vsock {
+
+// Queue indices (spec 5.10.2).
+constexpr uint16_t k_queue_rx = 0;
+constexpr uint16_t k_queue_tx = 1;
+constexpr uint16_t k_queue_event = 2;
+
+// Feature bits (spec 5.10.3). With none negotiated only stream sockets exist.
+constexpr unsigned k_f_stream = 0;
+constexpr unsigned k_f_seqpacket = 1;
+
+// Well-known CIDs: the host is 2; guests get 3 and up (the upper 32 bits are reserved).
+constexpr uint64_t k_host_cid = 2;
+constexpr uint64_t k_min_guest_cid = 3;
+constexpr uint64_t k_max_guest_cid = 0xfffffffe; // 0xffffffff is VMADDR_CID_ANY
+
+// Socket types, operations and flags (spec 5.10.6).
+constexpr uint16_t k_type_stream = 1;
+constexpr uint16_t k_type_seqpacket = 2;
+constexpr uint16_t k_op_invalid = 0;
+constexpr uint16_t k_op_request = 1;
+constexpr uint16_t k_op_response = 2;
+constexpr uint16_t k_op_rst = 3;
+constexpr uint16_t k_op_shutdown = 4;
+constexpr uint16_t k_op_rw = 5;
+constexpr uint16_t k_op_credit_update = 6;
+constexpr uint16_t k_op_credit_request = 7;
+constexpr uint32_t k_shutdown_rcv = 1;  // the sender will receive no more data
+constexpr uint32_t k_shutdown_send = 2; // the sender will send no more data
+constexpr uint32_t k_shutdown_both = k_shutdown_rcv | k_shutdown_send;
+constexpr uint32_t k_event_transport_reset = 0;
+
+#pragma pack(push, 1)
+struct Header {
+    uint64_t src_cid;
+    uint64_t dst_cid;
+    uint32_t src_port;
+    uint32_t dst_port;
+    uint32_t len;
+    uint16_t type;
+    uint16_t op;
+    uint32_t flags;
+    uint32_t buf_alloc;
+    uint32_t fwd_cnt;
+};
+struct Config {
+    uint64_t guest_cid;
+};
+struct Event {
+    uint32_t id;
+};
+#pragma pack(pop)
+static_assert(sizeof(Header) == 44);
+static_assert(sizeof(Config) == 8);
+static_assert(sizeof(Event) == 4);
+
+} // namespace vsock
+
+} // namespace hyper::virtio

@@ -2,20 +2,24 @@
 # Builds the hyper L2 guest initramfs: busybox-static, its applet symlinks and ./init,
 # packed as a gzip-compressed newc cpio archive.
 # Cached by the hash of everything that goes in: a second call is instant.
-# Usage: guest/initramfs/build.sh [--add SRC:DST]... [BUSYBOX]
+# Usage: guest/initramfs/build.sh [--tools] [--add SRC:DST]... [BUSYBOX]
+#   --tools        also the test tools, with their shared libraries: e2fsprogs (mkfs.ext4,
+#                  e2fsck), socat, iperf3. Without it the image is busybox alone (fastest boot).
 #   --add SRC:DST  also put host file SRC at DST in the image (e.g. a static benchmark tool)
 #   BUSYBOX        default /usr/bin/busybox, a static binary
 # Prints the path of the .cpio.gz file.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 adds=()
+tools=0
 while [ $# -gt 0 ]; do
   case "$1" in
+    --tools) tools=1; shift ;;
     --add) adds+=("${2:?--add needs SRC:DST}"); shift 2 ;;
     *) break ;;
   esac
 done
-for a in "${adds[@]}"; do
+for a in ${adds[@]+"${adds[@]}"}; do
   [ -f "${a%%:*}" ] || { echo "initramfs/build.sh: --add ${a%%:*}: no such file" >&2; exit 1; }
 done
 busybox="${1:-/usr/bin/busybox}"
@@ -26,12 +30,13 @@ if ldd "$busybox" >/dev/null 2>&1; then
 fi
 cache_root="${HYPER_CACHE:-$HOME/.cache/hyper}"
 # extra dynamically linked tools for the tests (with their libraries): ext4 tools
-extra_bins=(/sbin/mke2fs /sbin/e2fsck)
-for b in "${extra_bins[@]}"; do
+extra_bins=()
+[ "$tools" = 1 ] && extra_bins=(/sbin/mke2fs /sbin/e2fsck /usr/bin/socat /usr/bin/iperf3)
+for b in ${extra_bins[@]+"${extra_bins[@]}"}; do
   [ -x "$b" ] || { echo "initramfs/build.sh: $b missing: run scripts/install-deps.sh" >&2; exit 1; }
 done
-key=$( (cat "$here/init" "$here/build.sh" "$busybox" "${extra_bins[@]}"; cat "$here"/actions/*.sh 2>/dev/null || true
-  for a in "${adds[@]}"; do echo "$a"; cat "${a%%:*}"; done) |
+key=$( (cat "$here/init" "$here/build.sh" "$busybox" ${extra_bins[@]+"${extra_bins[@]}"}; cat "$here"/actions/*.sh 2>/dev/null || true
+  for a in ${adds[@]+"${adds[@]}"}; do echo "$a"; cat "${a%%:*}"; done) |
   sha256sum | cut -c1-16)
 out="$cache_root/initramfs-$key.cpio.gz"
 if [ -f "$out" ]; then echo "$out"; exit 0; fi
@@ -45,14 +50,14 @@ install -m 0755 "$here/init" "$stage/init"
 mkdir -p "$stage/actions"
 for a in "$here"/actions/*.sh; do [ -f "$a" ] && install -m 0644 "$a" "$stage/actions/"; done
 # each extra tool with every library ldd names and the dynamic loader, at their paths
-for b in "${extra_bins[@]}"; do
+for b in ${extra_bins[@]+"${extra_bins[@]}"}; do
   install -D -m 0755 "$b" "$stage$b"
   for lib in $(ldd "$b" | grep -o '/[^ ]*'); do
     [ -f "$stage$lib" ] || install -D -m 0755 "$lib" "$stage$lib"
   done
 done
-ln -sf mke2fs "$stage/sbin/mkfs.ext4"
-for a in "${adds[@]}"; do install -D -m 0755 "${a%%:*}" "$stage${a#*:}"; done
+[ "$tools" = 1 ] && ln -sf mke2fs "$stage/sbin/mkfs.ext4"
+for a in ${adds[@]+"${adds[@]}"}; do install -D -m 0755 "${a%%:*}" "$stage${a#*:}"; done
 # applet symlinks at the paths busybox itself names (bin/sh, sbin/reboot, ...)
 n=0
 while IFS= read -r applet; do

@@ -19,6 +19,7 @@ BZIMAGE=$GUEST_DIR/bzImage        # the project kernel (guest/kernel/build.sh)
 VMLINUX=$GUEST_DIR/vmlinux        # the same kernel as an ELF, booted through its PVH entry
 STOCK=$GUEST_DIR/vmlinuz-stock    # Debian's kernel, the one L1 runs
 INITRD=$GUEST_DIR/initramfs.cpio.gz # guest/initramfs/build.sh
+TOOLS_INITRD=$GUEST_DIR/initramfs-tools.cpio.gz # build.sh --tools: + e2fsprogs, socat, iperf3
 VMM_TIMEOUT=${VMM_TIMEOUT:-150}   # seconds one vmm run may take in L1
 TEST_TMP=${TEST_TMP:-/tmp/it}     # this test's own directory (run.sh sets it)
 # every guest boot: serial console, reboot at once on panic, quiet (each console byte
@@ -94,7 +95,7 @@ run_vmm() {
 boot_guest() {
   log=$1 kernel=$2 cpus=$3 mib=$4 action=$5
   shift 5
-  run_vmm "$log" --kernel "$kernel" --initrd "$INITRD" \
+  run_vmm "$log" --kernel "$kernel" --initrd "${BOOT_INITRD:-$INITRD}" \
     --cmdline "$CMDLINE_BASE hyper.action=$action" --cpus "$cpus" --memory "$mib" "$@"
   up=$(grep -o 'hyper-guest: uptime [0-9.]*' "$log" 2>/dev/null | head -n1 | cut -d' ' -f3)
   [ -n "$up" ] && echo "# guest reached init after ${up}s of its uptime"

@@ -2,7 +2,8 @@
 # virtio-blk: the guest makes an ext4 file system on /dev/vda, writes files, syncs and
 # reboots; the host finds the same checksums in the image and e2fsck finds it clean.
 . "$(dirname "$0")/lib.sh"
-require_file "$BZIMAGE" "$INITRD" || finish
+require_file "$BZIMAGE" "$TOOLS_INITRD" || finish
+BOOT_INITRD=$TOOLS_INITRD # mkfs.ext4
 L=$TEST_TMP/guest.log
 IMG=$TEST_TMP/disk.img
 dd if=/dev/zero of="$IMG" bs=1M count=0 seek=64 2>/dev/null
