@@ -148,7 +148,8 @@ if [ "${INTEGRATION:-1}" != 0 ]; then
   fi
   # QEMU in L1, for tests/testbed/qemu-vmm.sh
   # ext4 tools for the disk tests: make images and check what the guest wrote
-  extra=(--bin /sbin/mke2fs --bin /sbin/e2fsck --bin /sbin/debugfs)
+  # socat: the host end of the network and vsock tests
+  extra=(--bin /sbin/mke2fs --bin /sbin/e2fsck --bin /sbin/debugfs --bin /usr/bin/socat)
   if [ "${L1_WITH_QEMU:-0}" = 1 ]; then
     extra+=(--bin /usr/bin/qemu-system-x86_64)
     for f in qboot.rom bios-microvm.bin linuxboot_dma.bin pvh.bin; do extra+=(--file "/usr/share/qemu/$f"); done

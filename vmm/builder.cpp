@@ -10,6 +10,7 @@
 #include "devices/i8042.hpp"
 #include "devices/virtio/block.hpp"
 #include "devices/virtio/mmio.hpp"
+#include "devices/virtio/net.hpp"
 
 namespace hyper {
 
@@ -47,6 +48,18 @@ Result<void> setup_legacy_devices(Machine& m, const Console& console) {
 // IOAPIC): not the timer (0), keyboard (1), cascade (2), COM2/COM1 (3, 4) or RTC (8).
 constexpr uint32_t k_virtio_irqs[] = {5, 6, 7, 9, 10, 11, 12, 13, 14, 15};
 
+// "10.0.0.2/24" + gateway -> the kernel's ip= parameter for eth0 (the guest init applies
+// it when the kernel has no CONFIG_IP_PNP).
+std::string ip_parameter(const NetConfig& net) {
+    size_t slash = net.ip.find('/');
+    unsigned prefix = static_cast<unsigned>(std::stoul(net.ip.substr(slash + 1)));
+    uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
+    std::string netmask = std::to_string(mask >> 24) + "." + std::to_string((mask >> 16) & 255) +
+                          "." + std::to_string((mask >> 8) & 255) + "." +
+                          std::to_string(mask & 255);
+    return " ip=" + net.ip.substr(0, slash) + "::" + net.gateway + ":" + netmask + "::eth0:off";
+}
+
 struct GuestFiles {
     std::vector<uint8_t> kernel;
     std::optional<std::vector<uint8_t>> initrd;
@@ -67,6 +80,20 @@ Result<GuestFiles> open_guest_files(const VmConfig& config) {
         options.serial = disk.serial;
         options.direct = disk.direct;
         files.devices.push_back(TRY(virtio::Block::open(options)));
+    }
+    if (config.net) {
+        virtio::NetOptions options;
+        options.tap = config.net->tap;
+        if (config.net->mac) {
+            options.mac = *config.net->mac;
+            options.mac_set = true;
+        }
+        auto net = TRY(virtio::Net::open(options));
+        if (net->created_tap())
+            LOG_WARN("created TAP %s (it goes away when the VM stops)", options.tap.c_str());
+        LOG_INFO("eth0 MAC %s on TAP %s", virtio::format_mac(net->mac()).c_str(),
+                 options.tap.c_str());
+        files.devices.push_back(std::move(net));
     }
     if (files.devices.size() > std::size(k_virtio_irqs))
         return fail(ExitCode::Usage,
@@ -93,8 +120,8 @@ Result<std::string> setup_virtio_devices(Machine& m,
         for (size_t q = 0; q < queues; q++)
             TRY(m.vm.register_ioeventfd(transport->notify_eventfd(q).fd(),
                                         base + virtio::MmioTransport::k_queue_notify_offset, 4,
-                                        false, queues > 1 ? std::optional<uint64_t>(q)
-                                                          : std::nullopt));
+                                        false,
+                                        queues > 1 ? std::optional<uint64_t>(q) : std::nullopt));
         cmdline += " " + virtio::MmioTransport::kernel_cmdline_entry(base, gsi);
     }
     return cmdline;
@@ -113,6 +140,8 @@ Result<void> load_guest(Machine& m, const VmConfig& config, GuestFiles files,
         files.initrd.reset();
     }
     std::string cmdline = config.cmdline + " " + k_platform_cmdline + device_cmdline;
+    if (config.net && !config.net->ip.empty())
+        cmdline += ip_parameter(*config.net);
     auto placed = TRY(boot::write_cmdline(m.memory, GuestAddress(x86::k_cmdline_addr),
                                           x86::k_cmdline_max, kernel.cmdline_size, cmdline));
     info.kernel = std::move(kernel);

@@ -47,9 +47,9 @@ Result<ConsoleConfig> parse_console(const std::string& text) {
     return fail(ExitCode::Usage, "--console: '" + text + "' is not one of stdio, file:PATH, none");
 }
 
-// "path=FILE[,readonly=on|off][,serial=ID][,cache=none|writeback]"
-Result<DiskConfig> parse_disk(const std::string& text) {
-    DiskConfig disk;
+// Splits "k1=v1,k2=v2" and hands each pair to `take`, which returns an error text or "".
+template <typename Take>
+Result<void> for_each_pair(const char* flag, const std::string& text, Take take) {
     size_t pos = 0;
     while (pos <= text.size()) {
         size_t end = text.find(',', pos);
@@ -57,43 +57,151 @@ Result<DiskConfig> parse_disk(const std::string& text) {
             end = text.size();
         std::string item = text.substr(pos, end - pos);
         size_t eq = item.find('=');
-        std::string key = item.substr(0, eq);
-        std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
-        auto bad = [&](const std::string& why) {
-            return fail(ExitCode::Usage, "--disk " + text + ": " + why);
-        };
         if (eq == std::string::npos)
-            return bad("'" + item + "' is not KEY=VALUE");
-        if (key == "path") {
-            if (value.empty())
-                return bad("path is empty");
-            disk.path = value;
-        } else if (key == "readonly" || key == "ro") {
-            if (value == "on" || value == "true" || value == "1")
-                disk.read_only = true;
-            else if (value == "off" || value == "false" || value == "0")
-                disk.read_only = false;
-            else
-                return bad("readonly must be on or off");
-        } else if (key == "serial") {
-            if (value.size() > 20)
-                return bad("serial is longer than 20 bytes");
-            disk.serial = value;
-        } else if (key == "cache") {
-            if (value == "none")
-                disk.direct = true;
-            else if (value == "writeback")
-                disk.direct = false;
-            else
-                return bad("cache must be none or writeback");
-        } else {
-            return bad("unknown key '" + key + "' (path, readonly, serial, cache)");
-        }
+            return fail(ExitCode::Usage,
+                        std::string(flag) + " " + text + ": '" + item + "' is not KEY=VALUE");
+        std::string why = take(item.substr(0, eq), item.substr(eq + 1));
+        if (!why.empty())
+            return fail(ExitCode::Usage, std::string(flag) + " " + text + ": " + why);
         pos = end + 1;
     }
+    return {};
+}
+
+// "path=FILE[,readonly=on|off][,serial=ID][,cache=none|writeback]"
+Result<DiskConfig> parse_disk(const std::string& text) {
+    DiskConfig disk;
+    TRY(for_each_pair("--disk", text,
+                      [&](const std::string& key, const std::string& value) -> std::string {
+                          if (key == "path") {
+                              if (value.empty())
+                                  return "path is empty";
+                              disk.path = value;
+                          } else if (key == "readonly" || key == "ro") {
+                              if (value == "on" || value == "true" || value == "1")
+                                  disk.read_only = true;
+                              else if (value == "off" || value == "false" || value == "0")
+                                  disk.read_only = false;
+                              else
+                                  return "readonly must be on or off";
+                          } else if (key == "serial") {
+                              if (value.size() > 20)
+                                  return "serial is longer than 20 bytes";
+                              disk.serial = value;
+                          } else if (key == "cache") {
+                              if (value == "none")
+                                  disk.direct = true;
+                              else if (value == "writeback")
+                                  disk.direct = false;
+                              else
+                                  return "cache must be none or writeback";
+                          } else {
+                              return "unknown key '" + key + "' (path, readonly, serial, cache)";
+                          }
+                          return "";
+                      }));
     if (disk.path.empty())
         return fail(ExitCode::Usage, "--disk " + text + ": path=FILE is required");
     return disk;
+}
+
+// Dotted quad check (each part 0-255).
+bool is_ipv4(const std::string& text) {
+    int parts = 0;
+    size_t pos = 0;
+    while (pos <= text.size()) {
+        size_t end = text.find('.', pos);
+        if (end == std::string::npos)
+            end = text.size();
+        std::string part = text.substr(pos, end - pos);
+        unsigned value = 0;
+        auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
+        if (part.empty() || part.size() > 3 || ec != std::errc() ||
+            ptr != part.data() + part.size() || value > 255)
+            return false;
+        parts++;
+        pos = end + 1;
+    }
+    return parts == 4;
+}
+
+// "tap=NAME[,mac=52:54:00:12:34:56][,ip=10.0.0.2/24][,gw=10.0.0.1]"
+Result<NetConfig> parse_net(const std::string& text) {
+    NetConfig net;
+    TRY(for_each_pair(
+        "--net", text, [&](const std::string& key, const std::string& value) -> std::string {
+            if (key == "tap") {
+                if (value.empty() || value.size() > 15)
+                    return "tap must be an interface name of 1-15 characters";
+                net.tap = value;
+            } else if (key == "mac") {
+                std::array<uint8_t, 6> mac{};
+                unsigned b[6];
+                char tail;
+                if (std::sscanf(value.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
+                                &b[3], &b[4], &b[5], &tail) != 6 ||
+                    value.size() != 17)
+                    return "mac must look like 52:54:00:12:34:56";
+                for (int i = 0; i < 6; i++)
+                    mac[i] = static_cast<uint8_t>(b[i]);
+                if (mac[0] & 1)
+                    return "mac must be a unicast address (first byte even)";
+                net.mac = mac;
+            } else if (key == "ip") {
+                size_t slash = value.find('/');
+                std::string addr = value.substr(0, slash);
+                unsigned prefix = 24;
+                if (slash != std::string::npos) {
+                    std::string p = value.substr(slash + 1);
+                    auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), prefix);
+                    if (p.empty() || ec != std::errc() || ptr != p.data() + p.size() ||
+                        prefix < 1 || prefix > 32)
+                        return "ip prefix must be 1-32";
+                }
+                if (!is_ipv4(addr))
+                    return "ip must be an IPv4 address A.B.C.D[/N]";
+                net.ip = addr + "/" + std::to_string(prefix);
+            } else if (key == "gw") {
+                if (!is_ipv4(value))
+                    return "gw must be an IPv4 address";
+                net.gateway = value;
+            } else {
+                return "unknown key '" + key + "' (tap, mac, ip, gw)";
+            }
+            return "";
+        }));
+    if (net.tap.empty())
+        return fail(ExitCode::Usage, "--net " + text + ": tap=NAME is required");
+    if (!net.gateway.empty() && net.ip.empty())
+        return fail(ExitCode::Usage, "--net " + text + ": gw= needs ip=");
+    return net;
+}
+
+// "cid=N,uds=PATH"
+Result<VsockConfig> parse_vsock(const std::string& text) {
+    VsockConfig vsock;
+    bool have_cid = false;
+    TRY(for_each_pair(
+        "--vsock", text, [&](const std::string& key, const std::string& value) -> std::string {
+            if (key == "cid") {
+                auto [ptr, ec] =
+                    std::from_chars(value.data(), value.data() + value.size(), vsock.cid);
+                if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() ||
+                    vsock.cid < 3 || vsock.cid > 0xfffffffe)
+                    return "cid must be a number from 3 to 4294967294";
+                have_cid = true;
+            } else if (key == "uds") {
+                if (value.empty() || value.size() > 100)
+                    return "uds must be a socket path of 1-100 characters";
+                vsock.uds = value;
+            } else {
+                return "unknown key '" + key + "' (cid, uds)";
+            }
+            return "";
+        }));
+    if (!have_cid || vsock.uds.empty())
+        return fail(ExitCode::Usage, "--vsock " + text + ": cid=N and uds=PATH are required");
+    return vsock;
 }
 
 Result<LogLevel> parse_log_level(const std::string& text) {
@@ -133,6 +241,11 @@ Result<std::optional<VmConfig>> parse_command_line(int argc, char** argv) {
         ("disk", "a virtio-blk disk, repeatable (/dev/vda, /dev/vdb, ...): "
                  "path=FILE[,readonly=on][,serial=ID][,cache=none]",
          cxxopts::value<std::vector<std::string>>(), "SPEC")
+        ("net", "a virtio-net NIC (eth0) on a TAP: "
+                "tap=NAME[,mac=MAC][,ip=A.B.C.D/N][,gw=A.B.C.D]",
+         cxxopts::value<std::string>(), "SPEC")
+        ("vsock", "a virtio-vsock device: cid=N,uds=PATH (host side on Unix sockets)",
+         cxxopts::value<std::string>(), "SPEC")
         ("console", "where the guest's serial console goes: stdio, file:PATH or none",
          cxxopts::value<std::string>()->default_value("stdio"), "WHERE")
         ("log-level", "error, warn, info or debug",
@@ -182,6 +295,10 @@ Result<std::optional<VmConfig>> parse_command_line(int argc, char** argv) {
             return fail(ExitCode::Usage,
                         "--disk: at most " + std::to_string(k_max_disks) + " disks");
     }
+    if (args.count("net"))
+        config.net = TRY(parse_net(args["net"].as<std::string>()));
+    if (args.count("vsock"))
+        config.vsock = TRY(parse_vsock(args["vsock"].as<std::string>()));
     config.log_level = TRY(parse_log_level(args["log-level"].as<std::string>()));
     return std::optional<VmConfig>{std::move(config)};
 }

@@ -61,6 +61,16 @@ TEST_CASE("CLI rejects bad input with the usage exit code") {
         {"--kernel", "k", "--disk", "path=a,cache=unsafe"},
         {"--kernel", "k", "--disk", "path=a,color=red"},
         {"--kernel", "k", "--disk", "readonly=on"},
+        {"--kernel", "k", "--net", "mac=52:54:00:12:34:56"},
+        {"--kernel", "k", "--net", "tap=waytoolonginterfacename"},
+        {"--kernel", "k", "--net", "tap=t0,mac=53:54:00:12:34:56"},
+        {"--kernel", "k", "--net", "tap=t0,mac=52:54:00:12:34"},
+        {"--kernel", "k", "--net", "tap=t0,ip=10.0.0.256/24"},
+        {"--kernel", "k", "--net", "tap=t0,ip=10.0.0.2/33"},
+        {"--kernel", "k", "--net", "tap=t0,gw=10.0.0.1"},
+        {"--kernel", "k", "--vsock", "cid=2,uds=/tmp/v"},
+        {"--kernel", "k", "--vsock", "cid=3"},
+        {"--kernel", "k", "--vsock", "cid=x,uds=/tmp/v"},
     };
     for (const auto& args : bad) {
         auto r = parse(args);
@@ -83,4 +93,25 @@ TEST_CASE("CLI parses --disk specs in order") {
     CHECK(disks[1].read_only);
     CHECK(disks[1].serial == "data0");
     CHECK(disks[1].direct);
+}
+
+TEST_CASE("CLI parses --net and --vsock") {
+    auto r = parse({"--kernel", "k", "--net",
+                    "tap=tap0,mac=52:54:00:12:34:56,ip=10.0.0.2/24,gw=10.0.0.1", "--vsock",
+                    "cid=7,uds=/run/vm1.vsock"});
+    REQUIRE(r);
+    const auto& net = (*r)->net;
+    REQUIRE(net);
+    CHECK(net->tap == "tap0");
+    REQUIRE(net->mac);
+    CHECK((*net->mac)[5] == 0x56);
+    CHECK(net->ip == "10.0.0.2/24");
+    CHECK(net->gateway == "10.0.0.1");
+    REQUIRE((*r)->vsock);
+    CHECK((*r)->vsock->cid == 7);
+    CHECK((*r)->vsock->uds == "/run/vm1.vsock");
+    auto plain = parse({"--kernel", "k", "--net", "tap=t1,ip=192.168.1.5"});
+    REQUIRE(plain);
+    CHECK((*plain)->net->ip == "192.168.1.5/24");
+    CHECK_FALSE((*plain)->net->mac);
 }

@@ -1,6 +1,8 @@
 #pragma once
 // What the user asked for, validated by the CLI; the builder turns it into a machine.
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,18 @@ struct DiskConfig {
     bool direct{false}; // cache=none: O_DIRECT
 };
 
+struct NetConfig {
+    std::string tap;
+    std::optional<std::array<uint8_t, 6>> mac; // none: derived from the TAP name
+    std::string ip;                            // guest address "A.B.C.D/N", empty: none
+    std::string gateway;                       // "A.B.C.D", empty: none
+};
+
+struct VsockConfig {
+    uint64_t cid{3};
+    std::string uds; // host Unix socket path
+};
+
 struct VmConfig {
     std::string kernel;
     std::string initrd; // empty: none
@@ -28,6 +42,8 @@ struct VmConfig {
     uint64_t memory_mib{256};
     ConsoleConfig console;
     std::vector<DiskConfig> disks; // /dev/vda, /dev/vdb, ... in this order
+    std::optional<NetConfig> net;  // eth0
+    std::optional<VsockConfig> vsock;
     LogLevel log_level{LogLevel::Warn};
 };
 

@@ -56,8 +56,8 @@ std::optional<MacAddress> parse_mac(std::string_view text) {
 
 std::string format_mac(const MacAddress& mac) {
     char buf[18];
-    std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
-                  mac[3], mac[4], mac[5]);
+    std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+                  mac[4], mac[5]);
     return buf;
 }
 
@@ -69,9 +69,9 @@ Result<std::unique_ptr<Net>> Net::open(const NetOptions& options) {
         return fail(ExitCode::Usage, "MAC 00:00:00:00:00:00 is not a usable address");
     Tap tap = TRY(Tap::open(options.tap));
     bool created = tap.created();
-    LOG_INFO("tap %s: %s, guest MAC %s", tap.name().c_str(),
-             created ? "created (set its address or bridge it)" : "attached",
-             format_mac(mac).c_str());
+    LOG_DEBUG("tap %s: %s, guest MAC %s", tap.name().c_str(),
+              created ? "created (set its address or bridge it)" : "attached",
+              format_mac(mac).c_str());
     auto dev = create(std::make_unique<Tap>(std::move(tap)), mac);
     dev->m_created_tap = created;
     return dev;
@@ -106,9 +106,9 @@ void Net::read_config(uint64_t offset, std::span<uint8_t> data) const {
 
 NetCounters Net::counters() const {
     auto get = [](const std::atomic<uint64_t>& v) { return v.load(std::memory_order_relaxed); };
-    return {get(m_stats.rx_frames),  get(m_stats.rx_bytes), get(m_stats.rx_dropped),
-            get(m_stats.rx_bad_chains), get(m_stats.tx_frames), get(m_stats.tx_bytes),
-            get(m_stats.tx_dropped), get(m_stats.tx_bad_chains)};
+    return {get(m_stats.rx_frames),     get(m_stats.rx_bytes),     get(m_stats.rx_dropped),
+            get(m_stats.rx_bad_chains), get(m_stats.tx_frames),    get(m_stats.tx_bytes),
+            get(m_stats.tx_dropped),    get(m_stats.tx_bad_chains)};
 }
 
 unsigned Net::offload_for(uint64_t features) {

@@ -77,12 +77,11 @@ class Net final : public VirtioDevice {
 
   private:
     static constexpr uint64_t k_features =
-        feature_bit(net::k_f_csum) | feature_bit(net::k_f_guest_csum) |
-        feature_bit(net::k_f_mac) | feature_bit(net::k_f_guest_tso4) |
-        feature_bit(net::k_f_guest_tso6) | feature_bit(net::k_f_guest_ecn) |
-        feature_bit(net::k_f_host_tso4) | feature_bit(net::k_f_host_tso6) |
-        feature_bit(net::k_f_host_ecn) | feature_bit(net::k_f_mrg_rxbuf) |
-        feature_bit(net::k_f_status);
+        feature_bit(net::k_f_csum) | feature_bit(net::k_f_guest_csum) | feature_bit(net::k_f_mac) |
+        feature_bit(net::k_f_guest_tso4) | feature_bit(net::k_f_guest_tso6) |
+        feature_bit(net::k_f_guest_ecn) | feature_bit(net::k_f_host_tso4) |
+        feature_bit(net::k_f_host_tso6) | feature_bit(net::k_f_host_ecn) |
+        feature_bit(net::k_f_mrg_rxbuf) | feature_bit(net::k_f_status);
 
     Net() = default;
 

@@ -170,9 +170,9 @@ bool NetWorker::deliver_pending() {
             m_pending = 0;
             return true;
         }
-        bool never = m_s.mergeable ? m_rx_iov.size() >= k_max_iov ||
-                                         m_rx_chains.size() >= m_s.rx->size()
-                                   : !m_rx_chains.empty();
+        bool never = m_s.mergeable
+                         ? m_rx_iov.size() >= k_max_iov || m_rx_chains.size() >= m_s.rx->size()
+                         : !m_rx_chains.empty();
         if (never) {
             drop_rx("larger than the guest's receive buffers");
             m_pending = 0;

@@ -72,7 +72,6 @@ void NetWorker::run() {
             return;
         }
         for (int i = 0; i < n; i++) {
-            uint32_t ev = events[i].events;
             switch (events[i].data.u32) {
             case k_tag_stop: return;
             case k_tag_rx_notify:
@@ -80,28 +79,31 @@ void NetWorker::run() {
                 m_rx_stalled = false;
                 break;
             case k_tag_tx_notify: m_s.tx_notify->consume(); break;
-            case k_tag_endpoint:
-                if (ev & EPOLLIN)
-                    m_readable = true;
-                if (ev & EPOLLOUT)
-                    m_tx_blocked = m_tx_blocked && !send_tx();
-                if ((ev & (EPOLLHUP | EPOLLERR)) && !(ev & EPOLLIN)) {
-                    LOG_WARN("virtio-net: %s hung up; no more packets",
-                             m_s.endpoint->name().c_str());
-                    ::epoll_ctl(m_epoll.get(), EPOLL_CTL_DEL, m_s.endpoint->fd(), nullptr);
-                    m_endpoint_gone = true;
-                    m_readable = false;
-                    if (m_tx_blocked) { // it will never be sent
-                        m_s.stats->tx_dropped.fetch_add(1, std::memory_order_relaxed);
-                        m_tx_blocked = false;
-                        if (!m_broken)
-                            complete_tx(m_tx_head);
-                    }
-                }
-                break;
+            case k_tag_endpoint: on_endpoint_event(events[i].events); break;
             default: break;
             }
         }
+    }
+}
+
+void NetWorker::on_endpoint_event(uint32_t events) {
+    if (events & EPOLLIN)
+        m_readable = true;
+    if ((events & EPOLLOUT) && m_tx_blocked && !m_broken)
+        m_tx_blocked = !send_tx();
+    if (!(events & (EPOLLHUP | EPOLLERR)) || (events & EPOLLIN))
+        return;
+    // The TAP was deleted under us (or a test's peer closed): stop polling it; writes now
+    // fail and are counted as dropped.
+    LOG_WARN("virtio-net: %s is gone; no more packets", m_s.endpoint->name().c_str());
+    ::epoll_ctl(m_epoll.get(), EPOLL_CTL_DEL, m_s.endpoint->fd(), nullptr);
+    m_endpoint_gone = true;
+    m_readable = false;
+    if (m_tx_blocked) {
+        m_tx_blocked = false;
+        m_s.stats->tx_dropped.fetch_add(1, std::memory_order_relaxed);
+        if (!m_broken)
+            complete_tx(m_tx_head);
     }
 }
 

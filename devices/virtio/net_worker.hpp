@@ -80,6 +80,7 @@ class NetWorker {
         uint64_t capacity;
     };
 
+    void on_endpoint_event(uint32_t events);
     void update_interest();
     void broken(const char* queue);
     // --- TX (net_worker.cpp). Both return true when they stopped at the batch limit.
@@ -119,9 +120,9 @@ class NetWorker {
     std::vector<Descriptor> m_rx_desc;
     uint64_t m_rx_capacity{0};
     std::vector<uint8_t> m_bounce;
-    uint32_t m_pending{0};      // bytes of a packet waiting in m_bounce
-    bool m_readable{true};      // the endpoint may have a packet
-    bool m_rx_stalled{false};   // waiting for an RX notify
+    uint32_t m_pending{0};    // bytes of a packet waiting in m_bounce
+    bool m_readable{true};    // the endpoint may have a packet
+    bool m_rx_stalled{false}; // waiting for an RX notify
     bool m_rx_added{false};
 };
 

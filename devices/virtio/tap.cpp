@@ -17,6 +17,8 @@ namespace hyper::virtio {
 namespace {
 
 constexpr const char* k_tun_path = "/dev/net/tun";
+static_assert(k_offload_csum == TUN_F_CSUM && k_offload_tso4 == TUN_F_TSO4 &&
+              k_offload_tso6 == TUN_F_TSO6 && k_offload_tso_ecn == TUN_F_TSO_ECN);
 
 std::string tap_name(const std::string& name) {
     return "tap " + name;
@@ -58,8 +60,8 @@ Unexpected set_iff_error(const std::string& name, int err) {
                     "no permission to create/attach " + tap_name(name) +
                         " (needs CAP_NET_ADMIN or a tap owned by this user)");
     case EINVAL:
-        return fail(ExitCode::NoInput, "interface " + name +
-                                           " exists but is not a single-queue tap device");
+        return fail(ExitCode::NoInput,
+                    "interface " + name + " exists but is not a single-queue tap device");
     default: return fail_errno("cannot attach " + tap_name(name), err, ExitCode::NoInput);
     }
 }

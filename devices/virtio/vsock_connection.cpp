@@ -44,8 +44,12 @@ void GuestCredit::init(uint32_t buf_alloc, uint32_t fwd_cnt) {
 }
 
 bool GuestCredit::update(uint32_t buf_alloc, uint32_t fwd_cnt) {
-    // Modulo 2^32: the new count must lie between the old one and what we sent.
-    if (static_cast<uint32_t>(m_sent - fwd_cnt) > in_flight())
+    // Modulo 2^32. Behind the count we know: an older packet, ignored. Ahead of what we
+    // sent: a lie.
+    auto advance = static_cast<int32_t>(fwd_cnt - m_fwd_cnt);
+    if (advance < 0)
+        return true;
+    if (static_cast<uint32_t>(advance) > in_flight())
         return false;
     m_buf_alloc = std::min(buf_alloc, k_max_buf_alloc);
     m_fwd_cnt = fwd_cnt;

@@ -5,8 +5,8 @@
 //
 // Credit, device -> guest: the guest advertises buf_alloc (its receive buffer) and
 // fwd_cnt (bytes its application consumed) in every packet; we may have at most
-// buf_alloc - (sent - fwd_cnt) bytes in flight. A fwd_cnt that goes backwards or counts
-// bytes we never sent is a lie: the connection is reset.
+// buf_alloc - (sent - fwd_cnt) bytes in flight. A fwd_cnt that counts bytes we never
+// sent is a lie: the connection is reset.
 // Credit, guest -> device: we advertise k_buf_alloc and the bytes we wrote to the host
 // socket; a guest that sends more than that is reset, so the buffer never holds more
 // than k_buf_alloc bytes.
@@ -48,7 +48,8 @@ class GuestCredit {
 
     // The first packet of the connection (REQUEST or RESPONSE) sets the starting point.
     void init(uint32_t buf_alloc, uint32_t fwd_cnt);
-    // Every later packet. false: fwd_cnt went backwards or past what we sent.
+    // Every later packet. false: fwd_cnt counts bytes we never sent. One older than the
+    // last is ignored (it cannot hurt: it only understates the credit).
     [[nodiscard]] bool update(uint32_t buf_alloc, uint32_t fwd_cnt);
     // Bytes we may still send.
     uint32_t available() const;

@@ -63,8 +63,7 @@ bool chain_iovecs(const DescriptorChain& chain, const GuestMemory& mem, bool wri
     });
 }
 
-TxPacket parse_tx_packet(const DescriptorChain& chain, const GuestMemory& mem,
-                         uint64_t guest_cid) {
+TxPacket parse_tx_packet(const DescriptorChain& chain, const GuestMemory& mem, uint64_t guest_cid) {
     TxPacket p;
     uint64_t readable = chain.readable_bytes();
     auto raw = std::span(reinterpret_cast<uint8_t*>(&p.header), sizeof p.header);

@@ -50,7 +50,6 @@ constexpr uint32_t k_vsock_max_payload = 64 * 1024;
 
 // Copies and checks the header of a TX chain. The payload stays in guest memory at
 // offset k_vsock_header_size of the readable part.
-TxPacket parse_tx_packet(const DescriptorChain& chain, const GuestMemory& mem,
-                         uint64_t guest_cid);
+TxPacket parse_tx_packet(const DescriptorChain& chain, const GuestMemory& mem, uint64_t guest_cid);
 
 } // namespace hyper::virtio

@@ -48,8 +48,7 @@ Result<Fd> listen_unix(const std::string& path) {
     auto addr = unix_address(path);
     if (!addr)
         return fail(ExitCode::CantCreate, what + ": empty or longer than " +
-                                              std::to_string(sizeof addr->sun_path - 1) +
-                                              " bytes");
+                                              std::to_string(sizeof addr->sun_path - 1) + " bytes");
     Fd fd = unix_socket();
     if (!fd.valid())
         return fail_errno(what + ": socket", errno, ExitCode::HostResource);

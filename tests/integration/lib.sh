@@ -104,6 +104,15 @@ boot_guest() {
   return 0
 }
 
+# strip_cr FILE...: drops the \r of the guest's serial line endings (run_vmm does this
+# itself; tests that start the vmm in the background call it before their checks)
+strip_cr() {
+  for f in "$@"; do
+    [ -f "$f" ] && tr -d '\r' < "$f" > "$f.tmp" && mv "$f.tmp" "$f"
+  done
+  return 0
+}
+
 # expect_exit WANT [LOG]: the last vmm run exited with WANT
 expect_exit() {
   if [ "$VMM_RC" != "$1" ]; then

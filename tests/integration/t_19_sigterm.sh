@@ -24,6 +24,7 @@ if kill -0 $pid 2>/dev/null; then
 fi
 wait $pid
 VMM_RC=$?
+strip_cr "$L"
 expect_exit 143 "$L"
 expect_line "$L" 'stopping the VM'
 finish

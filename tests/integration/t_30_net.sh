@@ -1,0 +1,50 @@
+#!/bin/sh
+# virtio-net on a TAP: the guest (10.0.0.2, eth0 configured from --net ip=,gw=) pings the
+# host (10.0.0.1 on the TAP), sends it 64 MiB over TCP and receives 64 MiB back, with
+# sha256 compared at both ends; the host pings the guest.
+. "$(dirname "$0")/lib.sh"
+require_file "$BZIMAGE" "$TOOLS_INITRD" || finish
+L=$TEST_TMP/guest.log
+TAP=hyt0
+tunctl -t $TAP >/dev/null || fail "tunctl -t $TAP failed"
+ip addr add 10.0.0.1/24 dev $TAP
+ip link set $TAP up
+dd if=/dev/urandom of="$TEST_TMP/hdata" bs=1M count=64 2>/dev/null
+hsha=$(sha256sum "$TEST_TMP/hdata" | cut -d' ' -f1)
+socat -u TCP-LISTEN:5001,reuseaddr OPEN:"$TEST_TMP/recv",creat,trunc &
+rx=$!
+socat -u FILE:"$TEST_TMP/hdata" TCP-LISTEN:5002,reuseaddr &
+tx=$!
+"$VMM" --kernel "$BZIMAGE" --initrd "$TOOLS_INITRD" --memory 512 --cpus 2 \
+  --cmdline "$CMDLINE_BASE hyper.action=net-test hyper.mib=64" \
+  --net tap=$TAP,ip=10.0.0.2/24,gw=10.0.0.1 </dev/null >"$L" 2>&1 &
+vm=$!
+i=0
+while [ $i -lt "$VMM_TIMEOUT" ] && ! grep -q '^NET-READY' "$L"; do
+  kill -0 $vm 2>/dev/null || break
+  sleep 1; i=$((i + 1))
+done
+expect_line "$L" '^NET-READY'
+if ping -c 3 -W 2 10.0.0.2 > "$TEST_TMP/ping.log" 2>&1; then :; else
+  fail "the host cannot ping the guest" "$TEST_TMP/ping.log"
+fi
+echo done | socat -u STDIN TCP:10.0.0.2:5003,retry=20,interval=0.5 2>/dev/null
+i=0
+while [ $i -lt 60 ] && kill -0 $vm 2>/dev/null; do sleep 1; i=$((i + 1)); done
+kill -TERM $vm 2>/dev/null
+wait $vm
+VMM_RC=$?
+strip_cr "$L"
+kill $rx $tx 2>/dev/null
+expect_exit 0 "$L"
+expect_line "$L" '^hyper-guest: eth0 10.0.0.2/24$'
+expect_line "$L" '^NET-PING ok 3$'
+gsha=$(sed -n 's/^NET-SENT \([0-9a-f]*\).*/\1/p' "$L")
+rsha=$(sha256sum "$TEST_TMP/recv" 2>/dev/null | cut -d' ' -f1)
+[ -n "$gsha" ] && [ "$gsha" = "$rsha" ] ||
+  fail "guest->host: the guest sent ${gsha:-?}, the host received ${rsha:-?}" "$L"
+expect_line "$L" "^NET-RECEIVED $hsha 67108864\$"
+expect_line "$L" '^NET-DONE'
+expect_no_line "$L" 'NET-ERROR'
+ip link del $TAP 2>/dev/null
+finish
