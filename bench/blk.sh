@@ -10,17 +10,11 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 ROUNDS=${ROUNDS:-3} SEQ_MIB=${SEQ_MIB:-128} RAND_MIB=${RAND_MIB:-16} IMG_MIB=${IMG_MIB:-256}
-scripts/install-deps.sh
-[ -f build/build.ninja ] || meson setup build >/dev/null
-ninja -C build >/dev/null
-work=build/bench/blk
-rm -rf "$work" && mkdir -p "$work/payload/guest"
+. bench/lib/common.sh
+bench_prepare blk
 gcc -O2 -static -pthread -o "$work/blkbench" bench/guest/blkbench.c
-kdir=$(guest/kernel/build.sh x86_64)
 initrd=$(guest/initramfs/build.sh --add "$work/blkbench:/bin/blkbench")
-cp "$kdir/bzImage" "$work/payload/guest/bzImage"
 cp "$initrd" "$work/payload/guest/initramfs.cpio.gz"
-cp bench/lib/bench-l1.sh "$work/payload/lib.sh"
 cat > "$work/payload/run.sh" <<EOS
 . /payload/lib.sh
 K=/payload/guest/bzImage I=/payload/guest/initramfs.cpio.gz
@@ -43,10 +37,5 @@ for round in \$(seq 1 $ROUNDS); do
 done
 exit 0
 EOS
-extra=(--bin /usr/bin/qemu-system-x86_64)
-for f in qboot.rom bios-microvm.bin linuxboot_dma.bin pvh.bin; do extra+=(--file "/usr/share/qemu/$f"); done
-img=$(tests/testbed/l1-image.sh --out "$work/l1.cpio" --payload "$work/payload" \
-  --bin build/vmm/vmm:vmm "${extra[@]}")
-tests/testbed/run-l1.sh --initrd "$img" --log "$work/l1.log" --timeout 1800 --quiet || true
-python3 bench/lib/table.py --title "virtio-blk in nested KVM (L1 under TCG), $ROUNDS rounds, medians" \
-  --metric "MiB/s:seq" --metric "IOPS:rand" < "$work/l1.log" | tee "$work/table.txt"
+bench_run_l1 "virtio-blk in nested KVM (L1 under TCG), $ROUNDS rounds, medians" \
+  "MiB/s:seq" "IOPS:rand"

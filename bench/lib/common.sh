@@ -1,0 +1,30 @@
+# Shared steps of the benchmark scripts (sourced by bench/*.sh, bash).
+# bench_prepare NAME: installs deps, builds vmm and the guest kernel, makes
+#   build/bench/NAME/payload/guest with the kernel; sets $work and $kdir.
+# bench_run_l1 TITLE METRIC...: builds the L1 image (vmm, QEMU, EXTRA_BINS) from the payload,
+#   boots it, and prints the table (bench/lib/table.py) of its RESULT lines.
+bench_prepare() {
+  scripts/install-deps.sh
+  [ -f build/build.ninja ] || meson setup build >/dev/null
+  ninja -C build >/dev/null
+  work=build/bench/$1
+  rm -rf "$work" && mkdir -p "$work/payload/guest"
+  kdir=$(guest/kernel/build.sh x86_64)
+  cp "$kdir/bzImage" "$work/payload/guest/bzImage"
+  cp bench/lib/bench-l1.sh "$work/payload/lib.sh"
+}
+
+bench_run_l1() {
+  local title=$1; shift
+  local extra=(--bin /usr/bin/qemu-system-x86_64)
+  for f in qboot.rom bios-microvm.bin linuxboot_dma.bin pvh.bin; do extra+=(--file "/usr/share/qemu/$f"); done
+  for b in ${EXTRA_BINS:-}; do extra+=(--bin "$b"); done
+  local img
+  img=$(tests/testbed/l1-image.sh --out "$work/l1.cpio" --payload "$work/payload" \
+    --bin build/vmm/vmm:vmm "${extra[@]}")
+  tests/testbed/run-l1.sh --initrd "$img" --log "$work/l1.log" --timeout 3000 --quiet || true
+  local args=()
+  for m in "$@"; do args+=(--metric "$m"); done
+  python3 bench/lib/table.py --title "$title" "${args[@]}" ${LOWER_BETTER:-} < "$work/l1.log" |
+    tee "$work/table.txt"
+}

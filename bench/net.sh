@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# virtio-net benchmark: the same guest (project kernel, 1 vCPU, 256 MiB) runs iperf3 against
+# an iperf3 server in L1 over a TAP, both directions, and 50 pings, under hyper's vmm and
+# under QEMU microvm with virtio-net-device on the same TAP (no vhost), in the SAME nested
+# L1 run, alternating, ROUNDS times each. Prints medians and the hyper/QEMU ratio
+# (throughput: higher is better; round trip: the ratio is QEMU/hyper, higher is better).
+#
+# Usage: bench/net.sh   (env: ROUNDS=3, SECS=5 per iperf3 run)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+ROUNDS=${ROUNDS:-3} SECS=${SECS:-5}
+. bench/lib/common.sh
+bench_prepare net
+cp "$(guest/initramfs/build.sh --tools)" "$work/payload/guest/initramfs.cpio.gz"
+cat > "$work/payload/run.sh" <<EOS
+. /payload/lib.sh
+export PATH=/payload/bin:\$PATH
+K=/payload/guest/bzImage I=/payload/guest/initramfs.cpio.gz
+CMD="console=ttyS0 panic=-1 quiet hyper.action=bench-net hyper.secs=$SECS"
+IP="ip=10.0.0.2::10.0.0.1:255.255.255.0::eth0:off"
+tunctl -t hbt0 >/dev/null
+ip addr add 10.0.0.1/24 dev hbt0
+ip link set hbt0 up
+/payload/bin/iperf3 -s -D -B 10.0.0.1 >/dev/null 2>&1
+sleep 1
+for round in \$(seq 1 $ROUNDS); do
+  for vmm in hyper qemu; do
+    if [ \$vmm = hyper ]; then
+      /payload/bin/vmm --kernel \$K --initrd \$I --memory 256 --cmdline "\$CMD" \\
+        --net tap=hbt0,ip=10.0.0.2/24,gw=10.0.0.1 </dev/null > /tmp/out.log 2>&1
+    else
+      qemu_microvm -kernel \$K -initrd \$I -append "\$CMD \$IP reboot=t" \\
+        -netdev tap,id=n0,ifname=hbt0,script=no,downscript=no,vhost=off \\
+        -device virtio-net-device,netdev=n0 > /tmp/out.log 2>&1
+    fi
+    grep '^BENCH' /tmp/out.log | tr -d '\r' | sed "s/^BENCH/RESULT \$vmm/" || echo "RESULT \$vmm FAILED"
+    if grep -q "^BENCH-ERROR" /tmp/out.log; then cat /tmp/out.log; fi
+  done
+done
+exit 0
+EOS
+EXTRA_BINS="/usr/bin/iperf3" LOWER_BETTER="--lower-better ms" \
+  bench_run_l1 "virtio-net in nested KVM (L1 under TCG), $ROUNDS rounds, medians" \
+  "Mbit/s:tcp" "ms:ping"
