@@ -40,7 +40,8 @@ bool GuestMemory::read(GuestAddress addr, std::span<uint8_t> out) const {
     const GuestRegion* r = find(addr, out.size());
     if (!r)
         return false;
-    std::memcpy(out.data(), r->host + (addr.value() - r->base.value()), out.size());
+    if (!out.empty()) // memcpy with a null pointer is undefined even for 0 bytes
+        std::memcpy(out.data(), r->host + (addr.value() - r->base.value()), out.size());
     return true;
 }
 
@@ -48,7 +49,8 @@ bool GuestMemory::write(GuestAddress addr, std::span<const uint8_t> in) const {
     const GuestRegion* r = find(addr, in.size());
     if (!r)
         return false;
-    std::memcpy(r->host + (addr.value() - r->base.value()), in.data(), in.size());
+    if (!in.empty())
+        std::memcpy(r->host + (addr.value() - r->base.value()), in.data(), in.size());
     return true;
 }
 

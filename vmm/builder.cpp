@@ -11,6 +11,7 @@
 #include "devices/virtio/block.hpp"
 #include "devices/virtio/mmio.hpp"
 #include "devices/virtio/net.hpp"
+#include "devices/virtio/vsock.hpp"
 
 namespace hyper {
 
@@ -94,6 +95,12 @@ Result<GuestFiles> open_guest_files(const VmConfig& config) {
         LOG_INFO("eth0 MAC %s on TAP %s", virtio::format_mac(net->mac()).c_str(),
                  options.tap.c_str());
         files.devices.push_back(std::move(net));
+    }
+    if (config.vsock) {
+        virtio::VsockOptions options;
+        options.guest_cid = config.vsock->cid;
+        options.uds_path = config.vsock->uds;
+        files.devices.push_back(TRY(virtio::Vsock::create(options)));
     }
     if (files.devices.size() > std::size(k_virtio_irqs))
         return fail(ExitCode::Usage,

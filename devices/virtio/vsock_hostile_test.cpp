@@ -207,7 +207,7 @@ TEST_CASE("vsock resets a guest that lies about credit") {
         REQUIRE(write_all(host.get(), "0123456789"));
         REQUIRE(r.wait_data(40000, 5000, 10));
         REQUIRE(r.send_op(vsock::k_op_credit_update, 40000, 5000)); // fwd_cnt 10: fine
-        g.fwd_cnt = 5; // older: ignored
+        g.fwd_cnt = 5;                                              // older: ignored
         REQUIRE(r.send_op(vsock::k_op_credit_update, 40000, 5000));
         r.inbox.clear(); // the data
         CHECK(h.silent());

@@ -10,9 +10,11 @@
 // more than the guest's credit), the event queue; then at most one interrupt. Without RX
 // buffers the thread reads no host socket until the guest adds some.
 //
-// Memory stays bounded whatever the guest does: at most k_max_connections connections
-// (each buffering at most HostCredit::k_buf_alloc guest bytes), k_max_control queued
-// control packets plus a few per connection, k_max_pending unfinished CONNECT handshakes.
+// Memory stays bounded whatever the guest does: at most k_max_connections connections,
+// closed ones still flushing to the host included (each buffering at most
+// HostCredit::k_buf_alloc guest bytes: a guest sending beyond its credit is reset),
+// k_max_control queued control packets plus a few per connection, and k_max_pending
+// unfinished CONNECT handshakes.
 #include <array>
 #include <atomic>
 #include <cstdint>
