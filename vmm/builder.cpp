@@ -11,6 +11,7 @@
 #include "devices/virtio/block.hpp"
 #include "devices/virtio/mmio.hpp"
 #include "devices/virtio/net.hpp"
+#include "devices/virtio/p9_device.hpp"
 #include "devices/virtio/vsock.hpp"
 
 namespace hyper {
@@ -95,6 +96,13 @@ Result<GuestFiles> open_guest_files(const VmConfig& config) {
         LOG_INFO("eth0 MAC %s on TAP %s", virtio::format_mac(net->mac()).c_str(),
                  options.tap.c_str());
         files.devices.push_back(std::move(net));
+    }
+    for (const auto& share : config.shares) {
+        virtio::P9Options options;
+        options.path = share.path;
+        options.tag = share.tag;
+        options.read_only = share.read_only;
+        files.devices.push_back(TRY(virtio::P9Device::create(options)));
     }
     if (config.vsock) {
         virtio::VsockOptions options;

@@ -177,6 +177,36 @@ Result<NetConfig> parse_net(const std::string& text) {
     return net;
 }
 
+// "path=DIR,tag=TAG[,readonly=on]"
+Result<ShareConfig> parse_share(const std::string& text) {
+    ShareConfig share;
+    TRY(for_each_pair("--share", text,
+                      [&](const std::string& key, const std::string& value) -> std::string {
+                          if (key == "path") {
+                              if (value.empty())
+                                  return "path is empty";
+                              share.path = value;
+                          } else if (key == "tag") {
+                              if (value.empty() || value.size() > 64)
+                                  return "tag must be 1-64 characters";
+                              share.tag = value;
+                          } else if (key == "readonly" || key == "ro") {
+                              if (value == "on" || value == "true" || value == "1")
+                                  share.read_only = true;
+                              else if (value == "off" || value == "false" || value == "0")
+                                  share.read_only = false;
+                              else
+                                  return "readonly must be on or off";
+                          } else {
+                              return "unknown key '" + key + "' (path, tag, readonly)";
+                          }
+                          return "";
+                      }));
+    if (share.path.empty() || share.tag.empty())
+        return fail(ExitCode::Usage, "--share " + text + ": path=DIR and tag=TAG are required");
+    return share;
+}
+
 // "cid=N,uds=PATH"
 Result<VsockConfig> parse_vsock(const std::string& text) {
     VsockConfig vsock;
@@ -246,6 +276,9 @@ Result<std::optional<VmConfig>> parse_command_line(int argc, char** argv) {
          cxxopts::value<std::string>(), "SPEC")
         ("vsock", "a virtio-vsock device: cid=N,uds=PATH (host side on Unix sockets)",
          cxxopts::value<std::string>(), "SPEC")
+        ("share", "a host directory shared over virtio-9p, repeatable: "
+                  "path=DIR,tag=TAG[,readonly=on]",
+         cxxopts::value<std::vector<std::string>>(), "SPEC")
         ("console", "where the guest's serial console goes: stdio, file:PATH or none",
          cxxopts::value<std::string>()->default_value("stdio"), "WHERE")
         ("log-level", "error, warn, info or debug",
@@ -297,6 +330,9 @@ Result<std::optional<VmConfig>> parse_command_line(int argc, char** argv) {
     }
     if (args.count("net"))
         config.net = TRY(parse_net(args["net"].as<std::string>()));
+    if (args.count("share"))
+        for (const auto& spec : args["share"].as<std::vector<std::string>>())
+            config.shares.push_back(TRY(parse_share(spec)));
     if (args.count("vsock"))
         config.vsock = TRY(parse_vsock(args["vsock"].as<std::string>()));
     config.log_level = TRY(parse_log_level(args["log-level"].as<std::string>()));

@@ -69,6 +69,9 @@ TEST_CASE("CLI rejects bad input with the usage exit code") {
         {"--kernel", "k", "--net", "tap=t0,ip=10.0.0.2/33"},
         {"--kernel", "k", "--net", "tap=t0,gw=10.0.0.1"},
         {"--kernel", "k", "--vsock", "cid=2,uds=/tmp/v"},
+        {"--kernel", "k", "--share", "path=/srv"},
+        {"--kernel", "k", "--share", "tag=data"},
+        {"--kernel", "k", "--share", "path=/srv,tag=data,readonly=perhaps"},
         {"--kernel", "k", "--vsock", "cid=3"},
         {"--kernel", "k", "--vsock", "cid=x,uds=/tmp/v"},
     };
@@ -114,4 +117,16 @@ TEST_CASE("CLI parses --net and --vsock") {
     REQUIRE(plain);
     CHECK((*plain)->net->ip == "192.168.1.5/24");
     CHECK_FALSE((*plain)->net->mac);
+}
+
+TEST_CASE("CLI parses --share") {
+    auto r = parse({"--kernel", "k", "--share", "path=/srv/data,tag=data", "--share",
+                    "path=/srv/conf,tag=conf,readonly=on"});
+    REQUIRE(r);
+    const auto& shares = (*r)->shares;
+    REQUIRE(shares.size() == 2);
+    CHECK(shares[0].path == "/srv/data");
+    CHECK(shares[0].tag == "data");
+    CHECK_FALSE(shares[0].read_only);
+    CHECK(shares[1].read_only);
 }

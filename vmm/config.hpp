@@ -29,6 +29,12 @@ struct NetConfig {
     std::string gateway;                       // "A.B.C.D", empty: none
 };
 
+struct ShareConfig {
+    std::string path; // host directory
+    std::string tag;  // the 9p mount tag the guest names
+    bool read_only{false};
+};
+
 struct VsockConfig {
     uint64_t cid{3};
     std::string uds; // host Unix socket path
@@ -44,6 +50,7 @@ struct VmConfig {
     std::vector<DiskConfig> disks; // /dev/vda, /dev/vdb, ... in this order
     std::optional<NetConfig> net;  // eth0
     std::optional<VsockConfig> vsock;
+    std::vector<ShareConfig> shares; // virtio-9p
     LogLevel log_level{LogLevel::Warn};
 };
 

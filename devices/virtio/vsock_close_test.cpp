@@ -129,3 +129,99 @@ TEST_CASE("vsock transport reset: an event for the guest, every connection close
     REQUIRE(again.valid());
     CHECK(r.dev->counters().connections == 1);
 }
+
+namespace {
+
+// The fake guest of an echo server (`socat VSOCK-LISTEN:<port>,fork EXEC:cat`, as Linux
+// runs it): every REQUEST is accepted, every RW payload echoed, and the host's SHUTDOWN
+// SEND answered with SHUTDOWN RCV|SEND (cat saw EOF and the socket was closed); the
+// device's RST then ends the connection. Returns the number of connections that ended.
+size_t run_echo_guest(VsockRig& r, uint32_t guest_port, size_t connections,
+                      std::chrono::milliseconds timeout) {
+    std::map<uint32_t, bool> open; // by host port: the guest has closed it
+    size_t ended = 0;
+    auto end = std::chrono::steady_clock::now() + timeout;
+    while (ended < connections && std::chrono::steady_clock::now() < end) {
+        r.poll_rx();
+        if (r.inbox.empty()) {
+            std::this_thread::sleep_for(200us);
+            continue;
+        }
+        VsockPacket p = std::move(r.inbox.front());
+        r.inbox.pop_front();
+        uint32_t host_port = p.hdr.src_port;
+        if (p.hdr.dst_port != guest_port)
+            continue;
+        switch (p.hdr.op) {
+        case vsock::k_op_request:
+            open[host_port] = false;
+            if (getenv("GDELAY")) std::this_thread::sleep_for(std::chrono::milliseconds(atoi(getenv("GDELAY"))));
+            r.send_op(vsock::k_op_response, guest_port, host_port);
+            break;
+        case vsock::k_op_rw:
+            if (open.count(host_port) && !open[host_port])
+                r.write(guest_port, host_port, p.payload);
+            break;
+        case vsock::k_op_shutdown:
+            if ((p.hdr.flags & vsock::k_shutdown_send) && open.count(host_port) &&
+                !open[host_port]) {
+                open[host_port] = true;
+                r.send_op(vsock::k_op_shutdown, guest_port, host_port, vsock::k_shutdown_both);
+            }
+            break;
+        case vsock::k_op_rst:
+            if (open.erase(host_port))
+                ended++;
+            break;
+        default: break;
+        }
+    }
+    return ended;
+}
+
+} // namespace
+
+TEST_CASE("vsock burst of host clients: CONNECT with data behind it, then half-close") {
+    // Each client writes "CONNECT 5000\n" and its message (in one write, or two), soon
+    // half-closes, and must read "OK <port>\n" and its message echoed, then EOF.
+    constexpr size_t k_clients = 32;
+    for (int round = 0; round < 4; round++) {
+        CAPTURE(round);
+        VsockFixture f;
+        REQUIRE(f.rig);
+        VsockRig& r = *f.rig;
+        REQUIRE(r.bring_up() == k_vsock_running);
+        std::vector<std::string> got(k_clients);
+        std::vector<std::jthread> clients;
+        for (size_t i = 0; i < k_clients; i++) {
+            clients.emplace_back([&, i] {
+                Fd host = host_connect(f.uds);
+                std::string message = "message " + std::to_string(i) + "\n";
+                bool split = (i + static_cast<size_t>(round)) % 2 != 0;
+                if (!host.valid() ||
+                    !write_all(host.get(), split ? "CONNECT 5000\n" : "CONNECT 5000\n" + message))
+                    return;
+                if (split && !write_all(host.get(), message))
+                    return;
+                std::this_thread::sleep_for(std::chrono::milliseconds(round * 5));
+                ::shutdown(host.get(), SHUT_WR);
+                char buf[256];
+                for (ssize_t n; (n = ::recv(host.get(), buf, sizeof buf, 0)) > 0;)
+                    got[i].append(buf, static_cast<size_t>(n));
+            });
+        }
+        size_t ended = run_echo_guest(r, 5000, k_clients, 10s);
+        clients.clear(); // joins
+        CHECK(ended == k_clients);
+        for (size_t i = 0; i < k_clients; i++) {
+            CAPTURE(i);
+            std::string message = "message " + std::to_string(i) + "\n";
+            CHECK(got[i].starts_with("OK "));
+            CHECK(got[i].ends_with("\n" + message));
+        }
+        CHECK(wait_until([&] { return r.dev->counters().connections == 0; }));
+        CHECK(r.bad_rx == 0);
+        auto c = r.dev->counters();
+        MESSAGE("resets " << c.resets_sent << " drops " << c.dropped_packets << " cv " << c.credit_violations);
+    }
+}

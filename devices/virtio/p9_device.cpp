@@ -1,0 +1,166 @@
+#include "devices/virtio/p9_device.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <system_error>
+
+#include "base/log.hpp"
+
+namespace hyper::virtio {
+
+Result<std::unique_ptr<P9Device>> P9Device::create(const P9Options& options) {
+    const std::string& tag = options.tag;
+    if (tag.empty() || tag.size() > p9cfg::k_max_tag || tag.find('\0') != std::string::npos)
+        return fail(ExitCode::Usage,
+                    "share " + options.path + ": the mount tag must be 1 to 64 bytes");
+    auto server = p9::Server::open(options.path, options.read_only);
+    if (!server)
+        return tl::unexpected(std::move(server).error());
+    std::unique_ptr<P9Device> dev(new P9Device(std::move(*server)));
+    std::vector<uint8_t> config(2 + tag.size());
+    config[0] = static_cast<uint8_t>(tag.size()); // le16 tag_len (<= 64)
+    std::memcpy(config.data() + 2, tag.data(), tag.size());
+    dev->m_config = std::move(config);
+    LOG_INFO("share %s as \"%s\"%s", options.path.c_str(), tag.c_str(),
+             options.read_only ? ", read-only" : "");
+    return dev;
+}
+
+P9Device::~P9Device() {
+    reset();
+}
+
+void P9Device::read_config(uint64_t offset, std::span<uint8_t> data) const {
+    std::fill(data.begin(), data.end(), 0);
+    if (offset >= m_config.size())
+        return;
+    size_t n = std::min<uint64_t>(data.size(), m_config.size() - offset);
+    std::memcpy(data.data(), m_config.data() + offset, n);
+}
+
+Result<void> P9Device::activate(ActivateContext context) {
+    reset();
+    if (context.queues.size() != 1 || !context.queues[0]->ready())
+        return fail(ExitCode::Internal, "the driver did not enable the request queue");
+    m_stop = TRY(EventFd::create());
+    m_server.reset(); // a new driver: a new 9P session
+    m_context.emplace(std::move(context));
+    try {
+        m_thread = std::thread([this] {
+            sigset_t all;
+            sigfillset(&all);
+            pthread_sigmask(SIG_BLOCK, &all, nullptr);
+            pthread_setname_np(pthread_self(), "virtio-9p");
+            run();
+        });
+    } catch (const std::system_error& e) {
+        m_context.reset();
+        return fail(ExitCode::HostResource,
+                    std::string("cannot start the I/O thread: ") + e.what());
+    }
+    return {};
+}
+
+void P9Device::reset() {
+    if (m_thread.joinable()) {
+        m_stop.signal();
+        m_thread.join();
+    }
+    m_context.reset();
+}
+
+void P9Device::run() {
+    const ActivateContext& ctx = *m_context;
+    const GuestMemory& mem = ctx.memory;
+    Queue& queue = *ctx.queues[0];
+    pollfd fds[2] = {{m_stop.fd(), POLLIN, 0}, {ctx.notify.at(0)->fd(), POLLIN, 0}};
+    bool broken = false;
+    for (;;) {
+        bool added = false;
+        while (!broken) {
+            auto chain = queue.pop(mem);
+            if (!chain) {
+                if (queue.broken()) {
+                    LOG_WARN("virtio-9p: the guest broke the virtqueue; device needs a reset");
+                    broken = true;
+                    ctx.needs_reset();
+                    break;
+                }
+                if (queue.enable_notification(mem))
+                    continue;
+                break;
+            }
+            serve(*chain);
+            if (queue.broken()) {
+                broken = true;
+                ctx.needs_reset();
+                break;
+            }
+            added = true;
+            // Stop promptly on reset even under a steady stream of requests.
+            if (::poll(fds, 1, 0) > 0)
+                return;
+        }
+        if (added && queue.should_notify(mem))
+            ctx.signal_used();
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            LOG_ERROR("virtio-9p: poll: %s", std::strerror(errno));
+            ctx.needs_reset();
+            return;
+        }
+        if (fds[0].revents)
+            return;
+        if (fds[1].revents)
+            ctx.notify.at(0)->consume();
+    }
+}
+
+// One request: copy the T-message out once (at most msize bytes), answer it, copy the
+// reply into the writable buffers. A reply that does not fit is never truncated.
+void P9Device::serve(const DescriptorChain& chain) {
+    const GuestMemory& mem = m_context->memory;
+    Queue& queue = *m_context->queues[0];
+    uint32_t used = 0;
+    if (chain.ok()) {
+        uint64_t readable = chain.readable_bytes();
+        uint64_t writable = chain.writable_bytes();
+        uint32_t limit = m_server.msize() ? m_server.msize() : p9::k_max_msize;
+        m_request.resize(std::min<uint64_t>(readable, limit));
+        size_t at = 0;
+        bool ok = true;
+        for (const Descriptor& d : chain.descriptors) {
+            if (d.writable || at == m_request.size())
+                break;
+            size_t n = std::min<size_t>(d.len, m_request.size() - at);
+            ok = ok && mem.read(d.addr, std::span(m_request.data() + at, n));
+            at += n;
+        }
+        std::vector<uint8_t> reply;
+        if (!ok)
+            reply = p9::make_error(p9::k_no_tag, EFAULT);
+        else
+            reply = m_server.handle(
+                m_request, static_cast<uint32_t>(std::min<uint64_t>(writable, p9::k_max_msize)));
+        if (reply.size() <= writable) {
+            size_t done = 0;
+            for (const Descriptor& d : chain.descriptors) {
+                if (!d.writable || done == reply.size())
+                    continue;
+                size_t n = std::min<size_t>(d.len, reply.size() - done);
+                if (!mem.write(d.addr, std::span(reply.data() + done, n)))
+                    break;
+                done += n;
+            }
+            used = static_cast<uint32_t>(done);
+        }
+    }
+    (void)queue.add_used(mem, chain.head, used);
+}
+
+} // namespace hyper::virtio

@@ -1,0 +1,102 @@
+#pragma once
+// A 9P2000.L file server over one host directory (the share root), driven one message at
+// a time: handle() takes a T-message and returns the R-message (Rlerror with a Linux
+// errno on failure; a malformed message gets Rlerror(EPROTO), never a crash).
+//
+// Confinement: the root is an O_PATH directory fd; every fid holds an O_PATH fd reached
+// from it one component at a time (p9_fs.hpp) plus its component list from the root.
+// ".." is never passed to the host: a walk to ".." re-opens the fid's parent by walking
+// its component list again from the root (at the root ".." stays at the root, as 9P
+// servers do). Symlinks are never followed by the server: a walk ends on the symlink
+// itself (getattr reports it, readlink returns its text, the guest resolves it), and a
+// walk through one fails (ENOTDIR/ELOOP). After a host-side rename a fid's component
+// list may be stale; ".." then re-walks the old names, still beneath the root.
+// Created files never get set-uid/set-gid bits (mode & 01777), and mknod makes regular
+// files and fifos only. A read-only share answers EROFS to every modifying request.
+//
+// Not thread-safe: one device I/O thread owns it.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/fd.hpp"
+#include "base/result.hpp"
+#include "devices/virtio/p9_wire.hpp"
+
+namespace hyper::p9 {
+
+constexpr uint32_t k_max_msize = 512 * 1024 + k_io_header_size;
+constexpr size_t k_max_fids = 65536;
+
+struct Fid {
+    Fd path;                             // O_PATH (or a dup of `io`)
+    Fd io;                               // after Tlopen/Tlcreate
+    std::vector<std::string> components; // from the root
+    bool is_dir{false};
+};
+
+class Server {
+  public:
+    // Errors: `path` missing or not a directory (ExitCode::NoInput, naming it).
+    static Result<Server> open(const std::string& path, bool read_only,
+                               size_t max_fids = k_max_fids);
+
+    // One request; the reply is at most min(msize, reply_limit) bytes (reads and
+    // readdirs are clamped to fit; anything else too big becomes Rlerror(EMSGSIZE)).
+    std::vector<uint8_t> handle(std::span<const uint8_t> request, uint32_t reply_limit);
+
+    uint32_t msize() const { return m_msize; }
+    size_t fid_count() const { return m_fids.size(); }
+    // Forgets every fid and the negotiated msize (device reset).
+    void reset();
+
+  private:
+    Server(Fd root, bool read_only, size_t max_fids)
+        : m_root(std::move(root)), m_read_only(read_only), m_max_fids(max_fids) {}
+
+    // Each handler reads its fields, writes the reply body and returns 0, or an errno.
+    int version(Reader& r, Writer& w);
+    int attach(Reader& r, Writer& w);
+    int walk(Reader& r, Writer& w);
+    int clunk(Reader& r, Writer& w, bool remove);
+    int getattr(Reader& r, Writer& w);
+    int setattr(Reader& r, Writer& w);
+    int statfs(Reader& r, Writer& w);
+    int readlink(Reader& r, Writer& w);
+    int lock(Reader& r, Writer& w, bool get);
+    int lopen(Reader& r, Writer& w);
+    int lcreate(Reader& r, Writer& w);
+    int read(Reader& r, Writer& w);
+    int write(Reader& r, Writer& w);
+    int readdir(Reader& r, Writer& w);
+    int mkdir(Reader& r, Writer& w);
+    int mknod(Reader& r, Writer& w);
+    int symlink(Reader& r, Writer& w);
+    int link(Reader& r, Writer& w);
+    int rename(Reader& r, Writer& w);
+    int renameat(Reader& r, Writer& w);
+    int unlinkat(Reader& r, Writer& w);
+    int fsync(Reader& r, Writer& w);
+    int dispatch(uint8_t type, Reader& r, Writer& w);
+
+    Fid* find(uint32_t fid);
+    // Room for one more fid (or `fid` already exists and will be replaced).
+    bool can_add(uint32_t fid) const;
+    // The directory fid `dfid` and a checked child name, for *at() calls.
+    int dir_and_name(uint32_t dfid, std::string_view name, Fid*& dir);
+    // Opens the parent of `fid` (O_PATH) and gives its last component; EBUSY at the root.
+    int parent_of(const Fid& fid, Fd& parent, std::string& name) const;
+    // Reply qid of `name` in `dirfd`.
+    int reply_qid_at(int dirfd, std::string_view name, Writer& w) const;
+
+    Fd m_root;
+    bool m_read_only;
+    size_t m_max_fids;
+    uint32_t m_msize{0};
+    uint32_t m_reply_limit{0};
+    std::unordered_map<uint32_t, Fid> m_fids;
+};
+
+} // namespace hyper::p9
