@@ -2,7 +2,9 @@
 # --tools initramfs (socat with VSOCK). Host CID is 2.
 mib=64
 for arg in $(cat /proc/cmdline); do case "$arg" in hyper.mib=*) mib=${arg#hyper.mib=} ;; esac; done
-socat VSOCK-LISTEN:5000,fork,reuseaddr,backlog=64 EXEC:cat &
+# -t 30: after EOF from the host, give cat time to echo (socat waits only 0.5 s by default,
+# too short for 32 forks at once in the nested test bed)
+socat -t 30 VSOCK-LISTEN:5000,fork,reuseaddr,backlog=64 EXEC:cat &
 socat -u VSOCK-LISTEN:5001,reuseaddr OPEN:/tmp/in,creat,trunc &
 sink=$!
 sleep 1
