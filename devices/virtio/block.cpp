@@ -6,8 +6,6 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <mutex>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
@@ -170,7 +168,7 @@ Result<void> Block::activate(ActivateContext context) {
     if (context.queues.size() != 1 || !context.queues[0]->ready())
         return fail(ExitCode::Internal, "the driver did not enable the request queue");
     Queue* queue = context.queues[0];
-    m_stop = TRY(EventFd::create());
+    TRY(m_io.arm());
     if (m_options.use_io_uring) {
         auto ring = IoUring::create(queue->size());
         if (ring) {
@@ -201,36 +199,23 @@ Result<void> Block::activate(ActivateContext context) {
     m_setup = BlockWorkerSetup{&context.memory,
                                queue,
                                context.notify.at(0),
-                               &m_stop,
+                               &m_io.stop_event(),
                                m_file.get(),
                                std::move(disk),
                                m_ring.valid() ? &m_ring : nullptr,
                                m_ring.valid() ? &m_ring_event : nullptr,
                                std::move(context.signal_used),
                                std::move(context.needs_reset)};
-    try {
-        m_thread = std::thread([this] {
-            // Signals are for the vCPU threads (kicks) and the main thread.
-            sigset_t all;
-            sigfillset(&all);
-            pthread_sigmask(SIG_BLOCK, &all, nullptr);
-            pthread_setname_np(pthread_self(), "virtio-blk");
-            run_block_worker(*m_setup);
-        });
-    } catch (const std::system_error& e) {
+    if (auto started = m_io.start("virtio-blk", [this] { run_block_worker(*m_setup); }); !started) {
         m_setup.reset();
         m_ring = IoUring{};
-        return fail(ExitCode::HostResource,
-                    std::string("cannot start the I/O thread: ") + e.what());
+        return started;
     }
     return {};
 }
 
 void Block::reset() {
-    if (m_thread.joinable()) {
-        m_stop.signal();
-        m_thread.join();
-    }
+    m_io.stop();
     m_setup.reset();
     m_ring = IoUring{};
 }

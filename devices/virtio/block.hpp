@@ -11,12 +11,12 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "base/event_fd.hpp"
 #include "base/fd.hpp"
 #include "devices/virtio/block_worker.hpp"
 #include "devices/virtio/device.hpp"
+#include "devices/virtio/io_thread.hpp"
 #include "devices/virtio/io_uring.hpp"
 #include "devices/virtio/spec.hpp"
 
@@ -71,8 +71,7 @@ class Block final : public VirtioDevice {
     std::array<uint16_t, 1> m_queue_sizes{k_queue_size};
 
     // While active.
-    std::thread m_thread;
-    EventFd m_stop;
+    IoThread m_io;
     EventFd m_ring_event;
     IoUring m_ring;
     std::optional<BlockWorkerSetup> m_setup;

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <pthread.h>
-#include <signal.h>
 #include <system_error>
 
 #include "base/log.hpp"
@@ -134,13 +132,13 @@ Result<void> Net::activate(ActivateContext context) {
     unsigned offload = offload_for(f);
     TRY(m_endpoint->set_offload(offload));
     m_offload = offload;
-    m_stop = TRY(EventFd::create());
+    TRY(m_io.arm());
     NetWorkerSetup setup{&context.memory,
                          context.queues[k_rx_queue],
                          context.queues[k_tx_queue],
                          context.notify.at(k_rx_queue),
                          context.notify.at(k_tx_queue),
-                         &m_stop,
+                         &m_io.stop_event(),
                          m_endpoint.get(),
                          (f & feature_bit(net::k_f_mrg_rxbuf)) != 0,
                          (f & feature_bit(net::k_f_guest_csum)) != 0,
@@ -148,28 +146,15 @@ Result<void> Net::activate(ActivateContext context) {
                          std::move(context.signal_used),
                          std::move(context.needs_reset)};
     m_worker = TRY(NetWorker::create(std::move(setup)));
-    try {
-        m_thread = std::thread([this] {
-            // Signals are for the vCPU threads (kicks) and the main thread.
-            sigset_t all;
-            sigfillset(&all);
-            pthread_sigmask(SIG_BLOCK, &all, nullptr);
-            pthread_setname_np(pthread_self(), "virtio-net");
-            m_worker->run();
-        });
-    } catch (const std::system_error& e) {
+    if (auto started = m_io.start("virtio-net", [this] { m_worker->run(); }); !started) {
         m_worker.reset();
-        return fail(ExitCode::HostResource,
-                    std::string("cannot start the I/O thread: ") + e.what());
+        return started;
     }
     return {};
 }
 
 void Net::reset() {
-    if (m_thread.joinable()) {
-        m_stop.signal();
-        m_thread.join();
-    }
+    m_io.stop();
     m_worker.reset(); // a packet waiting in its bounce buffer goes with it
 }
 

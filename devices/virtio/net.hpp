@@ -11,10 +11,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include "base/event_fd.hpp"
 #include "devices/virtio/device.hpp"
+#include "devices/virtio/io_thread.hpp"
 #include "devices/virtio/net_endpoint.hpp"
 #include "devices/virtio/net_spec.hpp"
 #include "devices/virtio/net_worker.hpp"
@@ -93,8 +93,7 @@ class Net final : public VirtioDevice {
     unsigned m_offload{0};
 
     // While active.
-    std::thread m_thread;
-    EventFd m_stop;
+    IoThread m_io;
     std::unique_ptr<NetWorker> m_worker;
 };
 

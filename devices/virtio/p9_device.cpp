@@ -4,8 +4,6 @@
 #include <cerrno>
 #include <cstring>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <system_error>
 
 #include "base/log.hpp"
@@ -46,30 +44,18 @@ Result<void> P9Device::activate(ActivateContext context) {
     reset();
     if (context.queues.size() != 1 || !context.queues[0]->ready())
         return fail(ExitCode::Internal, "the driver did not enable the request queue");
-    m_stop = TRY(EventFd::create());
+    TRY(m_io.arm());
     m_server.reset(); // a new driver: a new 9P session
     m_context.emplace(std::move(context));
-    try {
-        m_thread = std::thread([this] {
-            sigset_t all;
-            sigfillset(&all);
-            pthread_sigmask(SIG_BLOCK, &all, nullptr);
-            pthread_setname_np(pthread_self(), "virtio-9p");
-            run();
-        });
-    } catch (const std::system_error& e) {
+    if (auto started = m_io.start("virtio-9p", [this] { run(); }); !started) {
         m_context.reset();
-        return fail(ExitCode::HostResource,
-                    std::string("cannot start the I/O thread: ") + e.what());
+        return started;
     }
     return {};
 }
 
 void P9Device::reset() {
-    if (m_thread.joinable()) {
-        m_stop.signal();
-        m_thread.join();
-    }
+    m_io.stop();
     m_context.reset();
 }
 
@@ -77,7 +63,7 @@ void P9Device::run() {
     const ActivateContext& ctx = *m_context;
     const GuestMemory& mem = ctx.memory;
     Queue& queue = *ctx.queues[0];
-    pollfd fds[2] = {{m_stop.fd(), POLLIN, 0}, {ctx.notify.at(0)->fd(), POLLIN, 0}};
+    pollfd fds[2] = {{m_io.stop_event().fd(), POLLIN, 0}, {ctx.notify.at(0)->fd(), POLLIN, 0}};
     bool broken = false;
     for (;;) {
         bool added = false;

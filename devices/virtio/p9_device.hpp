@@ -9,11 +9,11 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "base/event_fd.hpp"
 #include "devices/virtio/device.hpp"
+#include "devices/virtio/io_thread.hpp"
 #include "devices/virtio/p9_server.hpp"
 
 namespace hyper::virtio {
@@ -59,8 +59,7 @@ class P9Device final : public VirtioDevice {
     std::array<uint16_t, 1> m_queue_sizes{k_queue_size};
 
     // While active (owned by the I/O thread between activate() and reset()).
-    std::thread m_thread;
-    EventFd m_stop;
+    IoThread m_io;
     std::optional<ActivateContext> m_context;
     std::vector<uint8_t> m_request;
 };

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
@@ -74,14 +72,14 @@ Result<void> Vsock::activate(ActivateContext context) {
     if (context.queues.size() != 3 || !context.queues[vsock::k_queue_rx]->ready() ||
         !context.queues[vsock::k_queue_tx]->ready())
         return fail(ExitCode::Internal, "the driver did not enable the RX and TX queues");
-    m_stop = TRY(EventFd::create());
+    TRY(m_io.arm());
     m_reset_request.consume(); // the reset that led here dropped everything already
     Queue* event = context.queues[vsock::k_queue_event];
     m_setup =
         VsockWorkerSetup{&context.memory,
                          {context.queues[0], context.queues[1], event->ready() ? event : nullptr},
                          {context.notify.at(0), context.notify.at(1), context.notify.at(2)},
-                         &m_stop,
+                         &m_io.stop_event(),
                          &m_reset_request,
                          m_listener.get(),
                          m_options.guest_cid,
@@ -89,29 +87,19 @@ Result<void> Vsock::activate(ActivateContext context) {
                          &m_stats,
                          std::move(context.signal_used),
                          std::move(context.needs_reset)};
-    try {
-        m_thread = std::thread([this] {
-            // Signals are for the vCPU threads (kicks) and the main thread.
-            sigset_t all;
-            sigfillset(&all);
-            pthread_sigmask(SIG_BLOCK, &all, nullptr);
-            pthread_setname_np(pthread_self(), "virtio-vsock");
-            VsockWorker worker(*m_setup);
-            worker.run();
-        });
-    } catch (const std::system_error& e) {
+    auto started = m_io.start("virtio-vsock", [this] {
+        VsockWorker worker(*m_setup);
+        worker.run();
+    });
+    if (!started) {
         m_setup.reset();
-        return fail(ExitCode::HostResource,
-                    std::string("cannot start the I/O thread: ") + e.what());
+        return started;
     }
     return {};
 }
 
 void Vsock::reset() {
-    if (m_thread.joinable()) {
-        m_stop.signal();
-        m_thread.join();
-    }
+    m_io.stop();
     m_setup.reset();
 }
 

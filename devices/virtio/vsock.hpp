@@ -18,11 +18,11 @@
 #include <optional>
 #include <string>
 #include <sys/types.h>
-#include <thread>
 
 #include "base/event_fd.hpp"
 #include "base/fd.hpp"
 #include "devices/virtio/device.hpp"
+#include "devices/virtio/io_thread.hpp"
 #include "devices/virtio/spec.hpp"
 #include "devices/virtio/vsock_worker.hpp"
 
@@ -82,8 +82,7 @@ class Vsock final : public VirtioDevice {
     VsockStats m_stats;
 
     // While active.
-    std::thread m_thread;
-    EventFd m_stop;
+    IoThread m_io;
     std::optional<VsockWorkerSetup> m_setup;
 };
 
