@@ -23,11 +23,12 @@ constexpr const char* k_examples = R"(Examples:
   vmm --kernel bzImage --cmdline "console=ttyS0 root=/dev/vda" --disk path=rootfs.ext4 \
       --disk path=data.img,readonly=on,serial=data0
 
-Exit codes: 0 guest rebooted or powered off; 64 bad flag or value; 65 kernel or initrd
-not valid; 66 file missing or unreadable; 69 no /dev/kvm; 70 internal error; 71 the host
-cannot give the memory or threads asked for; 72 KVM lacks a needed capability; 77 no
-permission on /dev/kvm; 80 guest kernel panic; 81 guest crashed (KVM internal error);
-143 stopped by SIGTERM/SIGINT.)";
+Exit codes: 0 guest rebooted or powered off; 64 bad flag or value; 65 kernel, initrd or
+disk image not valid; 66 file missing or unreadable, disk image in use, no /dev/net/tun or
+TAP in use; 69 no /dev/kvm; 70 internal error; 71 the host cannot give the memory or
+threads asked for; 72 KVM lacks a needed capability; 73 console file or vsock socket
+cannot be created; 77 no permission on /dev/kvm or the TAP; 80 guest kernel panic; 81 guest
+crashed (KVM internal error); 143 stopped by SIGTERM/SIGINT/SIGHUP or Ctrl-A x.)";
 
 template <typename T> Result<T> parse_number(const std::string& flag, const std::string& text) {
     T value{};
