@@ -1,6 +1,7 @@
 #pragma once
-// The exit codes of `vmm`, documented in README.md. Codes 0..63 are left to the guest
-// (the guest application's own exit code once guest init reports one).
+// The exit codes of `vmm`, documented in README.md. `vmm run` exits with the app's own
+// exit code (0..255, reported by the guest init), which may coincide with these; vmm's own
+// failures always print a "vmm: error:" line.
 namespace hyper {
 
 enum class ExitCode : int {
@@ -16,6 +17,7 @@ enum class ExitCode : int {
     NoPermission = 77,  // no permission to open /dev/kvm
     GuestPanic = 80,    // the guest kernel panicked (with panic=-1 it resets at once)
     GuestCrash = 81,    // the guest triple-faulted or KVM reported an internal error
+    NoAppStatus = 82,   // vmm run: the guest stopped without reporting the app's exit status
     Terminated = 143,   // vmm got SIGTERM or SIGINT and stopped the VM (128 + 15)
 };
 

@@ -23,7 +23,15 @@ Result<LoadedKernel> load_kernel(const GuestMemory& mem, std::span<const uint8_t
 
 Result<InitrdPlacement> load_initrd(const GuestMemory& mem, const LoadedKernel& kernel,
                                     std::span<const uint8_t> initrd) {
-    if (initrd.empty())
+    auto placed = TRY(place_initrd(mem, kernel, initrd.size()));
+    if (!mem.write(GuestAddress(placed.addr), initrd))
+        return fail(ExitCode::Internal, "writing the initrd to guest RAM failed");
+    return placed;
+}
+
+Result<InitrdPlacement> place_initrd(const GuestMemory& mem, const LoadedKernel& kernel,
+                                     uint64_t size) {
+    if (size == 0)
         return fail(ExitCode::BadImage, "initrd is empty");
     const GuestRegion* region = nullptr;
     for (const auto& r : mem.regions())
@@ -38,15 +46,13 @@ Result<InitrdPlacement> load_initrd(const GuestMemory& mem, const LoadedKernel& 
     if (kernel.load_end > UINT64_MAX - k_page)
         return fail(ExitCode::Internal, "kernel end " + hex(kernel.load_end) + " out of range");
     uint64_t bottom = (kernel.load_end + k_page - 1) & ~(k_page - 1);
-    uint64_t addr = top >= initrd.size() ? (top - initrd.size()) & ~(k_page - 1) : 0;
-    if (top < initrd.size() || addr < bottom)
+    uint64_t addr = top >= size ? (top - size) & ~(k_page - 1) : 0;
+    if (top < size || addr < bottom)
         return fail(ExitCode::Usage,
-                    "initrd (" + std::to_string(initrd.size() >> 10) +
+                    "initrd (" + std::to_string(size >> 10) +
                         " KiB) does not fit in guest RAM between the kernel (ends at " +
                         hex(bottom) + ") and " + hex(top) + "; give the VM more memory");
-    if (!mem.write(GuestAddress(addr), initrd))
-        return fail(ExitCode::Internal, "writing the initrd to guest RAM failed");
-    return InitrdPlacement{addr, initrd.size()};
+    return InitrdPlacement{addr, size};
 }
 
 } // namespace hyper::boot

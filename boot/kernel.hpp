@@ -60,4 +60,9 @@ Result<LoadedKernel> load_elf(const GuestMemory& mem, std::span<const uint8_t> f
 Result<InitrdPlacement> load_initrd(const GuestMemory& mem, const LoadedKernel& kernel,
                                     std::span<const uint8_t> initrd);
 
+// Where load_initrd would put `size` bytes, without writing them: for callers that fill
+// the range themselves (several archives back to back, a file read straight into RAM).
+Result<InitrdPlacement> place_initrd(const GuestMemory& mem, const LoadedKernel& kernel,
+                                     uint64_t size);
+
 } // namespace hyper::boot

@@ -18,6 +18,12 @@ Cmos::Cmos() {
     m_ram[REG_A] = 0x26;  // 32.768 kHz time base, 1024 Hz rate, UIP clear
     m_ram[REG_B] = B_24H; // BCD, 24-hour
     m_ram[REG_D] = 0x80;  // RAM and time valid
+    // glibc's first gmtime_r() reads the time zone file (/etc/localtime) once. Do it now,
+    // on the thread that builds the machine: on a vCPU thread, whose seccomp filter has
+    // no openat, it would kill vmm (a kernel with ACPI reads the RTC after boot).
+    time_t epoch = 0;
+    struct tm tm {};
+    ::gmtime_r(&epoch, &tm);
 }
 
 uint8_t Cmos::read_index(uint8_t index) {

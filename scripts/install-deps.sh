@@ -5,11 +5,17 @@ PKGS=(
   # build
   build-essential g++ meson ninja-build pkg-config clang-format
   linux-libc-dev libseccomp-dev liburing-dev libcxxopts-dev doctest-dev libexpected-dev
+  # container images (image/): archives, JSON, gzip checks; the static guest init
+  libarchive-dev nlohmann-json3-dev zlib1g-dev musl-tools
   # guest kernel build
   linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils lz4 dwarves
   # nested test bed and guests
   qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio gzip
-  e2fsprogs socat iperf3
+  e2fsprogs socat iperf3 zstd
+  # ACPI tables: iasl -d decompiles them in the unit tests
+  acpica-tools
+  # fuzzing and sanitizers (tests/fuzz): clang with libFuzzer, ASan and UBSan runtimes
+  clang libclang-rt-14-dev
   # benchmarks
   python3
 )

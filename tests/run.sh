@@ -14,6 +14,9 @@
 #   TESTS         space-separated shell patterns of integration test names (default all),
 #                 e.g. TESTS='1*_bzimage*' tests/run.sh
 #   INTEGRATION=0 skip steps 3-4 (unit tests only)
+#   SANITIZERS=0  skip the sanitizer steps (unit tests in $BUILD_DIR-asan with ASan+UBSan,
+#                 one entry; tests/fuzz/run.sh, one entry per fuzz target)
+#   FUZZ_SECONDS  seconds per fuzz target in that step (default 30)
 #   L1_TIMEOUT    seconds for the whole L1 run (default 2400); VMM_TIMEOUT, TEST_TIMEOUT
 #                 are passed into L1 (see tests/integration/lib.sh and run.sh)
 #   L1_SMP        CPUs of the L1 machine (default 1)
@@ -87,6 +90,45 @@ else
   echo "skipped: the build failed"
 fi
 
+# ---- 2b. sanitizers: the unit tests under ASan+UBSan, then the fuzz targets briefly ----
+# SANITIZERS=0 skips both; FUZZ_SECONDS (default 30) is each fuzz target's budget.
+san_passed=0 san_failed=0
+step "unit tests under ASan+UBSan ($BUILD_DIR-asan)"
+if [ "${SANITIZERS:-1}" = 0 ]; then
+  echo "skipped: SANITIZERS=0"
+else
+  asan="$BUILD_DIR-asan"
+  mkdir -p "$tb"
+  if [ ! -f "$asan/build.ninja" ] && ! run_timed 600 meson setup "$asan" \
+      -Db_sanitize=address,undefined -Dbuildtype=debugoptimized; then
+    san_failed=$((san_failed + 1)); failures+=("not ok unit_tests_asan # meson setup $asan failed")
+    echo "not ok unit_tests_asan # meson setup $asan failed"
+  elif ! run_timed 3600 ninja -C "$asan" unit_tests; then
+    san_failed=$((san_failed + 1)); failures+=("not ok unit_tests_asan # ninja failed")
+    echo "not ok unit_tests_asan # ninja failed"
+  elif ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      run_timed 900 "$asan/unit_tests" >"$tb/unit_tests_asan.log" 2>&1; then
+    san_passed=$((san_passed + 1))
+    echo "ok unit_tests_asan"
+  else
+    tail -n 40 "$tb/unit_tests_asan.log"
+    san_failed=$((san_failed + 1))
+    failures+=("not ok unit_tests_asan # see $tb/unit_tests_asan.log")
+    echo "not ok unit_tests_asan # see $tb/unit_tests_asan.log"
+  fi
+
+  step "fuzz targets (tests/fuzz/run.sh ${FUZZ_SECONDS:-30})"
+  run_timed 3600 tests/fuzz/run.sh "${FUZZ_SECONDS:-30}" 2>&1 | tee "$tb/fuzz.log"
+  fuzz_ok=$(grep -ac '^ok fuzz_' "$tb/fuzz.log")
+  fuzz_bad=$(grep -ac '^not ok fuzz_' "$tb/fuzz.log")
+  san_passed=$((san_passed + fuzz_ok))
+  san_failed=$((san_failed + fuzz_bad))
+  while IFS= read -r line; do failures+=("$line"); done < <(grep -a '^not ok fuzz_' "$tb/fuzz.log")
+  if [ "$fuzz_ok" = 0 ] && [ "$fuzz_bad" = 0 ]; then
+    step_fail fuzz "tests/fuzz/run.sh reported no target (see $tb/fuzz.log)"
+  fi
+fi
+
 # the integration tests that TESTS selects
 selected_tests() {
   local t name pat
@@ -133,6 +175,14 @@ if [ "${INTEGRATION:-1}" != 0 ]; then
   else
     step_fail guest-initramfs-tools "guest/initramfs/build.sh --tools failed"
   fi
+  # the stock kernel's drivers are modules: the tools initramfs plus those modules
+  if [ -n "$kver" ] && initrd=$(run_timed 300 guest/initramfs/build.sh --tools --modules "/lib/modules/$kver") &&
+    [ -f "$initrd" ]; then
+    echo "guest initramfs with test tools and $kver modules: $initrd"
+    cp "$initrd" "$payload/guest/initramfs-stock.cpio.gz"
+  else
+    step_fail guest-initramfs-stock "guest/initramfs/build.sh --tools --modules failed"
+  fi
 
   # ---- 4. L1 ----
   step "integration tests in L1 ($n_selected selected)"
@@ -149,13 +199,19 @@ if [ "${INTEGRATION:-1}" != 0 ]; then
   # QEMU in L1, for tests/testbed/qemu-vmm.sh
   # ext4 tools for the disk tests: make images and check what the guest wrote
   # socat: the host end of the network and vsock tests
-  extra=(--bin /sbin/mke2fs --bin /sbin/e2fsck --bin /sbin/debugfs --bin /usr/bin/socat)
+  # xz, zstd: the container-image tests compress ACIs and OCI layers with them
+  extra=(--bin /sbin/mke2fs --bin /sbin/e2fsck --bin /sbin/debugfs --bin /usr/bin/socat
+    --bin /usr/bin/xz --bin /usr/bin/zstd)
   if [ "${L1_WITH_QEMU:-0}" = 1 ]; then
     extra+=(--bin /usr/bin/qemu-system-x86_64)
     for f in qboot.rom bios-microvm.bin linuxboot_dma.bin pvh.bin; do extra+=(--file "/usr/share/qemu/$f"); done
   fi
-  cp tests/integration/run.sh tests/integration/lib.sh "$payload/"
+  cp tests/integration/run.sh tests/integration/lib.sh tests/integration/image_lib.sh \
+    tests/integration/stock_lib.sh "$payload/"
   for name in $(selected_tests); do cp "tests/integration/t_$name.sh" "$payload/"; done
+  # every test, not run as such: t_8x tests rerun some of them on Debian's stock kernel
+  mkdir -p "$payload/all"
+  cp tests/integration/lib.sh tests/integration/image_lib.sh tests/integration/t_*.sh "$payload/all/"
   {
     echo "# written by tests/run.sh"
     printf 'TESTS=%q\n' "$TESTS"
@@ -198,9 +254,10 @@ fi
 step "summary"
 echo "unit test cases: $unit_passed passed, $unit_failed failed"
 echo "integration tests: $it_passed passed, $it_failed failed"
+echo "sanitizer runs (unit tests, fuzz targets): $san_passed passed, $san_failed failed"
 [ "$step_failed" = 0 ] || echo "broken steps: $step_failed"
 for f in "${failures[@]}"; do echo "  $f"; done
-passed=$((unit_passed + it_passed))
-failed=$((unit_failed + it_failed + step_failed))
+passed=$((unit_passed + it_passed + san_passed))
+failed=$((unit_failed + it_failed + san_failed + step_failed))
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -1,18 +1,23 @@
 #include "vmm/builder.hpp"
 
+#include "arch/x86_64/acpi/tables.hpp"
 #include "arch/x86_64/boot_setup.hpp"
 #include "arch/x86_64/cpuid.hpp"
 #include "base/file.hpp"
 #include "base/log.hpp"
 #include "boot/cmdline.hpp"
 #include "boot/kernel.hpp"
+#include "devices/acpi_power.hpp"
 #include "devices/cmos.hpp"
+#include "devices/control.hpp"
 #include "devices/i8042.hpp"
 #include "devices/virtio/block.hpp"
 #include "devices/virtio/mmio.hpp"
 #include "devices/virtio/net.hpp"
 #include "devices/virtio/p9_device.hpp"
 #include "devices/virtio/vsock.hpp"
+#include "vmm/boot_timer.hpp"
+#include "vmm/initrd_loader.hpp"
 
 namespace hyper {
 
@@ -46,9 +51,57 @@ Result<void> setup_legacy_devices(Machine& m, const Console& console) {
     return {};
 }
 
+// ACPI power off (S5) and reset (arch/x86_64/acpi/tables.hpp puts the ports in the FADT).
+static_assert(devices::AcpiPower::k_size == x86::acpi::k_power_ports_size &&
+              devices::AcpiPower::k_sleep_control ==
+                  x86::acpi::k_sleep_control_port - x86::acpi::k_power_ports_base &&
+              devices::AcpiPower::k_sleep_status ==
+                  x86::acpi::k_sleep_status_port - x86::acpi::k_power_ports_base &&
+              devices::AcpiPower::k_reset ==
+                  x86::acpi::k_reset_port - x86::acpi::k_power_ports_base &&
+              devices::AcpiPower::k_reset_value == x86::acpi::k_reset_value &&
+              devices::AcpiPower::k_s5 == x86::acpi::k_s5_sleep_type);
+Result<void> setup_acpi_power(Machine& m) {
+    Machine* machine = &m;
+    auto power = std::make_shared<devices::AcpiPower>(
+        [machine] { machine->request_stop(machine->orderly_exit_code()); },
+        [machine] { machine->guest_reset(); });
+    return m.pio_bus.insert(x86::acpi::k_power_ports_base, devices::AcpiPower::k_size, power);
+}
+
+// The guest init's control page: boot marks, the app's exit status, power off, signals.
+Result<void> setup_control_page(Machine& m, const VmConfig& config) {
+    Machine* machine = &m;
+    devices::ControlPage::Callbacks callbacks;
+    callbacks.boot_mark = [](uint8_t mark) {
+        if (mark == devices::ControlPage::k_boot_mark_init)
+            boot_timer().guest_mark();
+        LOG_DEBUG("guest boot mark %u", mark);
+    };
+    callbacks.exit_status = [machine](uint8_t status) {
+        LOG_INFO("the app exited with status %u", status);
+        machine->report_app_status(status);
+    };
+    callbacks.power_off = [machine] { machine->request_stop(machine->orderly_exit_code()); };
+    m.control = std::make_shared<devices::ControlPage>(std::move(callbacks));
+    m.run_mode = config.run_mode;
+    return m.mmio_bus.insert(x86::k_control_page_addr, devices::ControlPage::k_size, m.control);
+}
+
 // ISA interrupt lines free for virtio-mmio devices (the MP table routes IRQs 0-15 to the
 // IOAPIC): not the timer (0), keyboard (1), cascade (2), COM2/COM1 (3, 4) or RTC (8).
 constexpr uint32_t k_virtio_irqs[] = {5, 6, 7, 9, 10, 11, 12, 13, 14, 15};
+
+// The ACPI description of the virtio-mmio devices setup_virtio_devices places.
+x86::acpi::AcpiConfig acpi_config(uint32_t cpus, size_t virtio_devices) {
+    x86::acpi::AcpiConfig acpi;
+    acpi.cpus = cpus;
+    for (size_t i = 0; i < virtio_devices; i++)
+        acpi.virtio.push_back({x86::virtio_mmio_addr(static_cast<unsigned>(i)),
+                               static_cast<uint32_t>(virtio::MmioTransport::k_size),
+                               k_virtio_irqs[i]});
+    return acpi;
+}
 
 // "10.0.0.2/24" + gateway -> the kernel's ip= parameter for eth0 (the guest init applies
 // it when the kernel has no CONFIG_IP_PNP).
@@ -64,7 +117,7 @@ std::string ip_parameter(const NetConfig& net) {
 
 struct GuestFiles {
     std::vector<uint8_t> kernel;
-    std::optional<std::vector<uint8_t>> initrd;
+    std::optional<InitrdFile> initrd;
     std::vector<std::unique_ptr<virtio::VirtioDevice>> devices; // in slot order
 };
 
@@ -74,7 +127,7 @@ Result<GuestFiles> open_guest_files(const VmConfig& config) {
     GuestFiles files;
     files.kernel = TRY(read_file(config.kernel, "kernel", k_max_kernel_size));
     if (!config.initrd.empty())
-        files.initrd = TRY(read_file(config.initrd, "initrd", k_max_initrd_size));
+        files.initrd = TRY(open_initrd(config.initrd, k_max_initrd_size));
     for (const auto& disk : config.disks) {
         virtio::BlockOptions options;
         options.path = disk.path;
@@ -149,11 +202,8 @@ Result<void> load_guest(Machine& m, const VmConfig& config, GuestFiles files,
         return std::move(e).with_context(config.kernel);
     }));
     kernel_file = {};
-    std::optional<boot::InitrdPlacement> initrd;
-    if (files.initrd) {
-        initrd = TRY(boot::load_initrd(m.memory, kernel, *files.initrd));
-        files.initrd.reset();
-    }
+    auto initrd = TRY(load_initrds(m.memory, kernel, config.initrd, std::move(files.initrd),
+                                   config.initrd_extra));
     std::string cmdline = config.cmdline + " " + k_platform_cmdline + device_cmdline;
     if (config.net && !config.net->ip.empty())
         cmdline += ip_parameter(*config.net);
@@ -199,10 +249,22 @@ Result<std::unique_ptr<Machine>> build_machine(const VmConfig& config, const Con
     x86::BootInfo info;
     info.ram_bytes = config.memory_mib << 20;
     info.cpus = config.cpus;
+    // With ACPI the devices are in the DSDT too; the command-line entries stay for kernels
+    // without ACPI. A kernel with both sees each window twice: the second registration
+    // fails to claim the window (-EBUSY) and is dropped (see README, "Distribution kernels").
+    if (config.acpi)
+        info.acpi = acpi_config(config.cpus, files.devices.size());
     auto device_cmdline = TRY(setup_virtio_devices(*m, std::move(files.devices)));
+    // vm_ready: VM, memory, irqchip and devices made; the vCPUs follow the kernel load
+    // (the BSP's state comes from it)
+    boot_timer().mark(BootPoint::VmReady);
     TRY(load_guest(*m, config, std::move(files), device_cmdline, info));
+    boot_timer().mark(BootPoint::KernelLoaded);
     auto bsp_state = TRY(x86::setup_boot(m->memory, info));
     TRY(setup_legacy_devices(*m, console));
+    if (config.acpi)
+        TRY(setup_acpi_power(*m));
+    TRY(setup_control_page(*m, config));
     TRY(setup_vcpus(*m, config.cpus, bsp_state));
     LOG_INFO("VM ready: %u vCPU(s), %llu MiB", config.cpus, (unsigned long long)config.memory_mib);
     return m;

@@ -22,13 +22,17 @@ constexpr const char* k_examples = R"(Examples:
   vmm --kernel bzImage --initrd init.cpio.gz --console file:guest.log
   vmm --kernel bzImage --cmdline "console=ttyS0 root=/dev/vda" --disk path=rootfs.ext4 \
       --disk path=data.img,readonly=on,serial=data0
+  vmm run app.aci -- --flag-for-the-app       (a container image as a VM: vmm run --help)
+  vmm image build app.aci -o app.cpio         vmm image inspect oci-dir:tag
 
-Exit codes: 0 guest rebooted or powered off; 64 bad flag or value; 65 kernel, initrd or
-disk image not valid; 66 file missing or unreadable, disk image in use, no /dev/net/tun or
-TAP in use; 69 no /dev/kvm; 70 internal error; 71 the host cannot give the memory or
-threads asked for; 72 KVM lacks a needed capability; 73 console file or vsock socket
-cannot be created; 77 no permission on /dev/kvm or the TAP; 80 guest kernel panic; 81 guest
-crashed (KVM internal error); 143 stopped by SIGTERM/SIGINT/SIGHUP or Ctrl-A x.)";
+Exit codes: 0 guest rebooted or powered off; 64 bad flag or value; 65 kernel, initrd,
+disk image or container image not valid; 66 file missing or unreadable, disk image in
+use, no /dev/net/tun or TAP in use; 69 no /dev/kvm; 70 internal error; 71 the host cannot
+give the memory or threads asked for; 72 KVM lacks a needed capability; 73 console file,
+vsock socket or image cache cannot be created; 77 no permission on /dev/kvm or the TAP;
+80 guest kernel panic; 81 guest crashed (KVM internal error); 82 vmm run: the guest
+stopped without reporting the app's exit status; 143 stopped by SIGTERM/SIGINT/SIGHUP or
+Ctrl-A x. vmm run exits with the app's own exit code (128+N when signal N killed it).)";
 
 template <typename T> Result<T> parse_number(const std::string& flag, const std::string& text) {
     T value{};
@@ -282,8 +286,26 @@ Result<std::optional<VmConfig>> parse_command_line(int argc, char** argv) {
          cxxopts::value<std::vector<std::string>>(), "SPEC")
         ("console", "where the guest's serial console goes: stdio, file:PATH or none",
          cxxopts::value<std::string>()->default_value("stdio"), "WHERE")
+        ("acpi", "on: describe the machine with ACPI tables too (for kernels with "
+                 "CONFIG_ACPI, such as distribution kernels); off: MP table only",
+         cxxopts::value<std::string>()->default_value("on"), "on|off")
         ("log-level", "error, warn, info or debug",
          cxxopts::value<std::string>()->default_value("warn"), "LEVEL")
+        ("seccomp", "per-thread syscall filters: kill (a syscall off the list kills vmm), "
+                    "log (the kernel logs it) or off (debugging only)",
+         cxxopts::value<std::string>()->default_value("kill"), "MODE")
+        ("jail", "confine vmm: new namespaces, DIR as its root holding only what the VM "
+                 "needs, no inherited fds, no_new_privs, rlimits",
+         cxxopts::value<std::string>(), "DIR")
+        ("uid", "with --jail: run the VM as this user id", cxxopts::value<std::string>(), "N")
+        ("gid", "with --jail: run the VM as this group id (default: the uid)",
+         cxxopts::value<std::string>(), "N")
+        ("stats", "print vmm's own memory use (RSS less guest RAM) as a JSON line on stderr "
+                  "when the VM stops and on SIGUSR2")
+        ("boot-timer", "print the boot timeline (microseconds from vmm's start to "
+                       "set-up, kernel load, first KVM_RUN, the guest's marks and exit) as "
+                       "a JSON line on stderr when vmm exits, or into FILE",
+         cxxopts::value<std::string>()->implicit_value(""), "[=FILE]")
         ("version", "print the version and exit")
         ("h,help", "print this help and exit");
     // clang-format on
@@ -336,7 +358,36 @@ Result<std::optional<VmConfig>> parse_command_line(int argc, char** argv) {
             config.shares.push_back(TRY(parse_share(spec)));
     if (args.count("vsock"))
         config.vsock = TRY(parse_vsock(args["vsock"].as<std::string>()));
+    auto acpi = args["acpi"].as<std::string>();
+    if (acpi != "on" && acpi != "off")
+        return fail(ExitCode::Usage, "--acpi: '" + acpi + "' is not one of on, off");
+    config.acpi = acpi == "on";
     config.log_level = TRY(parse_log_level(args["log-level"].as<std::string>()));
+    auto seccomp = sandbox::parse_seccomp_mode(args["seccomp"].as<std::string>());
+    if (!seccomp)
+        return fail(ExitCode::Usage, "--seccomp: '" + args["seccomp"].as<std::string>() +
+                                         "' is not one of kill, log, off");
+    config.seccomp = *seccomp;
+    config.stats = args.count("stats") > 0;
+    if (args.count("boot-timer")) {
+        config.boot_timer = args["boot-timer"].as<std::string>();
+        if (!config.boot_timer->empty() && args.count("jail"))
+            return fail(ExitCode::Usage, "--boot-timer=FILE does not work with --jail "
+                                         "(--boot-timer alone prints on stderr)");
+    }
+    if (args.count("jail")) {
+        config.jail_dir = args["jail"].as<std::string>();
+        if (config.jail_dir.empty() || config.jail_dir[0] != '/')
+            return fail(ExitCode::Usage, "--jail: DIR must be an absolute path");
+    }
+    if (args.count("uid"))
+        config.jail_uid = TRY(parse_number<uint32_t>("uid", args["uid"].as<std::string>()));
+    if (args.count("gid"))
+        config.jail_gid = TRY(parse_number<uint32_t>("gid", args["gid"].as<std::string>()));
+    if ((config.jail_uid || config.jail_gid) && config.jail_dir.empty())
+        return fail(ExitCode::Usage, "--uid and --gid need --jail");
+    if (config.jail_gid && !config.jail_uid)
+        return fail(ExitCode::Usage, "--gid needs --uid");
     return std::optional<VmConfig>{std::move(config)};
 }
 

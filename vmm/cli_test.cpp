@@ -130,3 +130,44 @@ TEST_CASE("CLI parses --share") {
     CHECK_FALSE(shares[0].read_only);
     CHECK(shares[1].read_only);
 }
+
+TEST_CASE("CLI parses --seccomp, --stats, --jail/--uid/--gid") {
+    auto d = parse({"--kernel", "k"});
+    REQUIRE(d);
+    CHECK((*d)->seccomp == sandbox::SeccompMode::Kill);
+    CHECK_FALSE((*d)->stats);
+    CHECK((*d)->jail_dir.empty());
+    auto r = parse({"--kernel", "k", "--seccomp=log", "--stats", "--jail", "/srv/jail", "--uid",
+                    "1000", "--gid", "100"});
+    REQUIRE(r);
+    CHECK((*r)->seccomp == sandbox::SeccompMode::Log);
+    CHECK((*r)->stats);
+    CHECK((*r)->jail_dir == "/srv/jail");
+    CHECK((*r)->jail_uid == 1000u);
+    CHECK((*r)->jail_gid == 100u);
+    for (auto bad :
+         std::vector<std::vector<std::string>>{{"--kernel", "k", "--seccomp=on"},
+                                               {"--kernel", "k", "--uid", "1000"},
+                                               {"--kernel", "k", "--jail", "relative/dir"},
+                                               {"--kernel", "k", "--jail", "/j", "--gid", "5"},
+                                               {"--kernel", "k", "--jail", "/j", "--uid", "x"}}) {
+        auto e = parse(bad);
+        REQUIRE_FALSE(e);
+        CHECK(e.error().exit_code() == ExitCode::Usage);
+    }
+}
+
+TEST_CASE("CLI parses --acpi") {
+    auto d = parse({"--kernel", "k"});
+    REQUIRE(d);
+    CHECK((*d)->acpi);
+    auto off = parse({"--kernel", "k", "--acpi", "off"});
+    REQUIRE(off);
+    CHECK_FALSE((*off)->acpi);
+    auto on = parse({"--kernel", "k", "--acpi=on"});
+    REQUIRE(on);
+    CHECK((*on)->acpi);
+    auto bad = parse({"--kernel", "k", "--acpi", "yes"});
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().exit_code() == ExitCode::Usage);
+}

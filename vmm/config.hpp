@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/log.hpp"
+#include "sandbox/seccomp.hpp"
 
 namespace hyper {
 
@@ -52,6 +53,18 @@ struct VmConfig {
     std::optional<VsockConfig> vsock;
     std::vector<ShareConfig> shares; // virtio-9p
     LogLevel log_level{LogLevel::Warn};
+    // vmm run: initramfs pieces loaded right after the initrd file, back to back (the
+    // guest init and the run's /.hyper/run), and the app's exit status as vmm's
+    std::vector<std::vector<uint8_t>> initrd_extra;
+    bool run_mode{false};
+    sandbox::SeccompMode seccomp{sandbox::SeccompMode::Kill}; // per-thread filters
+    bool stats{false};    // --stats: the VMM's own memory as JSON on stderr
+    bool acpi{true};      // --acpi: ACPI tables besides the MP table (x86_64)
+    std::string jail_dir; // --jail: empty, none (vmm/jail_setup.hpp)
+    std::optional<uint32_t> jail_uid;
+    std::optional<uint32_t> jail_gid;
+    // --boot-timer[=FILE]: the timeline's destination, "" for stderr (vmm/boot_timer.hpp)
+    std::optional<std::string> boot_timer;
 };
 
 // Kernel parameters the VMM always appends: they describe the platform it emulates

@@ -22,7 +22,25 @@ void Machine::guest_reset() {
     }
 #endif
     LOG_INFO("guest reset: stopping the VM");
-    request_stop(to_int(ExitCode::Ok));
+    request_stop(orderly_exit_code());
+}
+
+int Machine::orderly_exit_code() const {
+    int status = m_app_status.load(std::memory_order_acquire);
+    if (status >= 0)
+        return status;
+    if (run_mode) {
+        LOG_ERROR("the guest stopped without reporting the app's exit status");
+        return to_int(ExitCode::NoAppStatus);
+    }
+    return to_int(ExitCode::Ok);
+}
+
+bool Machine::forward_interrupt() {
+    if (!run_mode || !control)
+        return false;
+    control->post_signal(2); // SIGINT
+    return true;
 }
 
 } // namespace hyper

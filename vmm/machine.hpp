@@ -8,6 +8,7 @@
 #include "base/event_fd.hpp"
 #include "base/guest_memory.hpp"
 #include "devices/bus.hpp"
+#include "devices/control.hpp"
 #include "devices/serial.hpp"
 #include "kvm/kvm.hpp"
 #include "kvm/vcpu.hpp"
@@ -23,7 +24,10 @@ class Machine {
     devices::Bus mmio_bus;
     std::vector<std::unique_ptr<kvm::Vcpu>> vcpus;
     std::shared_ptr<devices::Serial> serial;
+    std::shared_ptr<devices::ControlPage> control;
     EventFd stop_event;
+    // vmm run: the guest runs one app; vmm exits with its status (set before vCPUs run)
+    bool run_mode{false};
 
     // The first call wins: records why the VM stops and wakes the runner.
     void request_stop(int exit_code);
@@ -35,8 +39,20 @@ class Machine {
     // is an orderly reboot.
     void guest_reset();
 
+    // The guest init reported the app's exit status (control page); kept for the stop.
+    void report_app_status(uint8_t status) {
+        m_app_status.store(status, std::memory_order_release);
+    }
+    // The exit code of an orderly stop (reset, halt, power off): the app's status when
+    // one was reported, else 82 (NoAppStatus) in run mode, else 0.
+    int orderly_exit_code() const;
+    // Run mode: asks the guest init to deliver SIGINT to the app. False when not in run
+    // mode (the caller then stops the VM as usual).
+    bool forward_interrupt();
+
   private:
     std::atomic<int> m_exit_code{-1};
+    std::atomic<int> m_app_status{-1};
 };
 
 } // namespace hyper

@@ -1,6 +1,9 @@
 #include "vmm/runner.hpp"
 
 #include <csignal>
+#include <cstdio>
+#include <malloc.h>
+#include <optional>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/signalfd.h>
@@ -8,6 +11,8 @@
 #include <unistd.h>
 
 #include "base/log.hpp"
+#include "base/thread_role.hpp"
+#include "vmm/footprint.hpp"
 #include "vmm/vcpu_loop.hpp"
 
 namespace hyper {
@@ -15,7 +20,9 @@ namespace hyper {
 namespace {
 
 constexpr int k_kick_signal = SIGUSR1;
+constexpr int k_stats_signal = SIGUSR2;
 constexpr uint8_t k_escape = 0x01; // Ctrl-A, then 'x' quits
+constexpr uint8_t k_ctrl_c = 0x03;
 
 sigset_t stop_signals() {
     sigset_t set;
@@ -23,6 +30,13 @@ sigset_t stop_signals() {
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    return set;
+}
+
+// Signals main takes through its signalfd: the stop signals and SIGUSR2 (--stats now).
+sigset_t main_signals() {
+    sigset_t set = stop_signals();
+    sigaddset(&set, k_stats_signal);
     return set;
 }
 
@@ -52,6 +66,8 @@ bool forward_input(Machine& m, Console& console, bool& escape_pending) {
             } else if (buf[i] == k_escape) {
                 escape_pending = true;
                 continue;
+            } else if (buf[i] == k_ctrl_c && m.forward_interrupt()) {
+                continue; // vmm run: Ctrl-C reaches the app as SIGINT
             }
             buf[out++] = buf[i];
         }
@@ -66,7 +82,7 @@ bool forward_input(Machine& m, Console& console, bool& escape_pending) {
 } // namespace
 
 Result<void> block_stop_signals() {
-    sigset_t set = stop_signals();
+    sigset_t set = main_signals();
     if (::pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0)
         return fail_errno("pthread_sigmask");
     struct sigaction sa {};
@@ -77,22 +93,48 @@ Result<void> block_stop_signals() {
     return {};
 }
 
-Result<int> run_machine(Machine& m, Console& console) {
-    sigset_t set = stop_signals();
+Result<int> run_machine(Machine& m, Console& console, bool stats) {
+    sigset_t set = main_signals();
     Fd sigfd(::signalfd(-1, &set, SFD_CLOEXEC));
     if (!sigfd.valid())
         return fail_errno("signalfd");
+    std::optional<FootprintProbe> probe;
+    if (stats)
+        probe = TRY(FootprintProbe::open());
+    auto print_stats = [&](const char* when) {
+        if (probe)
+            std::fprintf(stderr, "%s\n", footprint_json(probe->measure(m.memory), when).c_str());
+    };
+
+    // The kernel and initrd files were read into heap buffers and freed: give those pages
+    // back (glibc keeps freed heap memory below its trim threshold).
+    ::malloc_trim(0);
 
     std::vector<std::thread> threads;
     threads.reserve(m.vcpus.size());
     for (auto& vcpu : m.vcpus) {
         try {
-            threads.emplace_back([&m, v = vcpu.get()] { vcpu_loop(m, *v); });
+            threads.emplace_back([&m, v = vcpu.get()] {
+                // Its filter first: the guest drives everything after this.
+                if (auto entered = enter_thread_role(ThreadRole::Vcpu); !entered) {
+                    LOG_ERROR("vCPU %u: %s", v->id(), entered.error().to_string().c_str());
+                    m.request_stop(to_int(ExitCode::HostResource));
+                    return;
+                }
+                vcpu_loop(m, *v);
+            });
         } catch (const std::system_error& e) {
             m.request_stop(to_int(ExitCode::HostResource));
             LOG_ERROR("cannot start a vCPU thread: %s", e.what());
             break;
         }
+    }
+
+    // Every thread exists now (the devices' I/O threads were created with them): main
+    // takes its own filter last, so no other thread inherits it.
+    if (auto entered = enter_thread_role(ThreadRole::Vmm); !entered) {
+        LOG_ERROR("%s", entered.error().to_string().c_str());
+        m.request_stop(to_int(ExitCode::HostResource));
     }
 
     bool input_open = console.input_fd() >= 0;
@@ -106,7 +148,13 @@ Result<int> run_machine(Machine& m, Console& console) {
             return fail_errno("poll");
         if (fds[1].revents & POLLIN) {
             signalfd_siginfo info{};
-            if (::read(sigfd.get(), &info, sizeof info) == sizeof info) {
+            if (::read(sigfd.get(), &info, sizeof info) != sizeof info) {
+                // nothing: a spurious wake-up
+            } else if (info.ssi_signo == k_stats_signal) {
+                print_stats("now");
+            } else if (info.ssi_signo == SIGINT && m.forward_interrupt()) {
+                LOG_INFO("SIGINT: passed to the app");
+            } else {
                 LOG_WARN("got signal %u: stopping the VM", info.ssi_signo);
                 m.request_stop(to_int(ExitCode::Terminated));
             }
@@ -123,6 +171,7 @@ Result<int> run_machine(Machine& m, Console& console) {
     }
     for (auto& t : threads)
         t.join();
+    print_stats("exit");
     return m.exit_code();
 }
 

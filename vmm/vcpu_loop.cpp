@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/log.hpp"
+#include "vmm/boot_timer.hpp"
 
 namespace hyper {
 
@@ -20,6 +21,8 @@ std::atomic<uint32_t> g_unhandled_logs{0};
 } // namespace
 
 void vcpu_loop(Machine& m, kvm::Vcpu& vcpu) {
+    if (vcpu.id() == 0)
+        boot_timer().mark(BootPoint::FirstKvmRun);
     while (!m.stopping()) {
         auto result = vcpu.run();
         if (!result) {
@@ -55,12 +58,14 @@ void vcpu_loop(Machine& m, kvm::Vcpu& vcpu) {
                 },
                 [&](const kvm::Hlt&) {
                     LOG_INFO("vCPU %u halted", vcpu.id());
-                    m.request_stop(to_int(ExitCode::Ok));
+                    m.request_stop(m.orderly_exit_code());
                 },
                 [&](const kvm::Shutdown&) { m.guest_reset(); },
                 [&](const kvm::SystemEvent& e) {
                     switch (e.kind) {
-                    case kvm::SystemEvent::Kind::Shutdown: m.request_stop(0); break;
+                    case kvm::SystemEvent::Kind::Shutdown:
+                        m.request_stop(m.orderly_exit_code());
+                        break;
                     case kvm::SystemEvent::Kind::Reset: m.guest_reset(); break;
                     case kvm::SystemEvent::Kind::Crash:
                         m.request_stop(to_int(ExitCode::GuestPanic));

@@ -1,5 +1,7 @@
 #include "arch/x86_64/boot_setup.hpp"
 
+#include <cstddef>
+
 namespace hyper::x86 {
 
 Result<BootCpuState> setup_boot(const GuestMemory& mem, const BootInfo& info) {
@@ -25,6 +27,17 @@ Result<BootCpuState> setup_boot(const GuestMemory& mem, const BootInfo& info) {
                 : write_boot_params(mem, info.kernel, info.cmdline, info.initrd, e820);
     if (!r)
         return Unexpected(std::move(r).error());
+    if (info.acpi) {
+        // The RSDP is also found by the scan of 0xe0000..0xfffff; naming it spares that.
+        uint64_t rsdp = TRY(acpi::write_acpi_tables(mem, *info.acpi));
+        bool named =
+            pvh ? mem.write_obj(
+                      GuestAddress(k_start_info_addr + offsetof(HvmStartInfo, rsdp_paddr)), rsdp)
+                : mem.write_obj(
+                      GuestAddress(k_zero_page_addr + offsetof(BootParams, acpi_rsdp_addr)), rsdp);
+        if (!named)
+            return fail(ExitCode::Internal, "cannot record the RSDP address");
+    }
     return boot_cpu_state(info.kernel);
 }
 

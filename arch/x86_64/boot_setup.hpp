@@ -10,12 +10,14 @@
 //                                          cmdline));                   // boot/cmdline.hpp
 //   x86::BootCpuState bsp = TRY(x86::setup_boot(mem, info));
 //
-// setup_boot writes the page tables, GDT/IDT/TSS, the MP table and either PVH
-// start_info (ELF with a PVH note) or boot_params (every other kernel), and returns the
-// BSP's registers. The pieces are also callable one by one (the headers below).
+// setup_boot writes the page tables, GDT/IDT/TSS, the MP table, the ACPI tables (when
+// info.acpi is set) and either PVH start_info (ELF with a PVH note) or boot_params (every
+// other kernel), and returns the BSP's registers. The pieces are also callable one by one (the
+// headers below).
 #include <cstdint>
 #include <optional>
 
+#include "arch/x86_64/acpi/tables.hpp"
 #include "arch/x86_64/boot_params.hpp"
 #include "arch/x86_64/cpu_state.hpp"
 #include "arch/x86_64/gdt.hpp"
@@ -36,6 +38,9 @@ struct BootInfo {
     boot::CmdlinePlacement cmdline; // already in guest RAM
     uint64_t ram_bytes{0};          // as given to ram_ranges()
     uint32_t cpus{1};
+    // ACPI tables (arch/x86_64/acpi/tables.hpp) to write and announce in boot_params or
+    // start_info; none: only the MP table describes the machine.
+    std::optional<acpi::AcpiConfig> acpi;
 };
 
 Result<BootCpuState> setup_boot(const GuestMemory& mem, const BootInfo& info);

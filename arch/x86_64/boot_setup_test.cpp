@@ -25,10 +25,12 @@ GuestMemory ram(uint64_t size = k_ram) {
 
 // The builder's sequence, as in boot_setup.hpp.
 Result<BootCpuState> boot_guest(const GuestMemory& mem, std::span<const uint8_t> kernel_file,
-                                bool with_initrd) {
+                                bool with_initrd, bool with_acpi = false) {
     BootInfo info;
     info.ram_bytes = k_ram;
     info.cpus = 2;
+    if (with_acpi)
+        info.acpi = acpi::AcpiConfig{2, {{virtio_mmio_addr(0), 0x1000, 5}}};
     info.kernel = TRY(boot::load_kernel(mem, kernel_file));
     if (with_initrd)
         info.initrd = TRY(boot::load_initrd(mem, info.kernel, std::vector<uint8_t>(0x5000, 0xab)));
@@ -98,4 +100,29 @@ TEST_CASE("setup_boot refuses memory not laid out by ram_ranges, and bad vCPU co
     CHECK_FALSE(setup_boot(mem, info));
     info.cpus = 1;
     CHECK(setup_boot(mem, info));
+}
+
+TEST_CASE("setup_boot with ACPI names the RSDP in boot_params or start_info") {
+    auto mem = ram();
+    REQUIRE(boot_guest(mem, boot::test::make_bzimage(), false, true));
+    auto bp = mem.read_obj<BootParams>(GuestAddress(k_zero_page_addr)).value();
+    CHECK(v(bp.acpi_rsdp_addr) == acpi::k_acpi_tables_addr);
+    std::array<char, 8> sig{};
+    REQUIRE(mem.read(GuestAddress(acpi::k_acpi_tables_addr),
+                     std::span(reinterpret_cast<uint8_t*>(sig.data()), sig.size())));
+    CHECK(std::string(sig.data(), 8) == "RSD PTR ");
+    // the MP table stays, for kernels without ACPI
+    auto mpf = mem.read_obj<MpFloatingPointer>(GuestAddress(k_mp_table_addr)).value();
+    CHECK(std::memcmp(mpf.signature, "_MP_", 4) == 0);
+
+    auto pvh_mem = ram();
+    REQUIRE(boot_guest(pvh_mem, boot::test::make_vmlinux(true), false, true));
+    auto info = pvh_mem.read_obj<HvmStartInfo>(GuestAddress(k_start_info_addr)).value();
+    CHECK(info.rsdp_paddr == acpi::k_acpi_tables_addr);
+
+    auto plain = ram(); // without ACPI: no RSDP named, none written
+    REQUIRE(boot_guest(plain, boot::test::make_bzimage(), false));
+    CHECK(v(plain.read_obj<BootParams>(GuestAddress(k_zero_page_addr)).value().acpi_rsdp_addr) ==
+          0);
+    CHECK(plain.read_obj<uint64_t>(GuestAddress(acpi::k_acpi_tables_addr)) == 0u);
 }

@@ -10,7 +10,8 @@
 //   0x09fc00  EBDA / VGA / BIOS: reserved up to 1 MiB
 //   0x0f0000  MP floating pointer, then the MP configuration table
 //   0x100000  kernel (bzImage protected-mode part; a vmlinux uses its own p_paddr)
-//   3 GiB..4 GiB  32-bit MMIO hole: virtio-mmio at 0xd0000000, IOAPIC, LAPIC
+//   3 GiB..4 GiB  32-bit MMIO hole: control page at 0xc0000000, virtio-mmio at 0xd0000000,
+//                 IOAPIC, LAPIC
 //   4 GiB..   RAM beyond the first 3 GiB
 #include <cstdint>
 #include <utility>
@@ -54,6 +55,9 @@ inline constexpr uint64_t k_kernel_load_addr = 0x100000;
 inline constexpr uint64_t k_mmio_hole_start = 3 * k_gib;
 inline constexpr uint64_t k_mmio_hole_end = 4 * k_gib;
 inline constexpr uint64_t k_high_ram_start = k_mmio_hole_end;
+
+// devices/control.hpp: the guest init's page (guest/init/init.c has the same address)
+inline constexpr uint64_t k_control_page_addr = 0xc0000000;
 
 inline constexpr uint64_t k_virtio_mmio_base = 0xd0000000;
 inline constexpr uint64_t k_virtio_mmio_stride = 0x1000; // one 4 KiB window per device

@@ -71,7 +71,7 @@ class Block final : public VirtioDevice {
     std::array<uint16_t, 1> m_queue_sizes{k_queue_size};
 
     // While active.
-    IoThread m_io;
+    IoThread m_io{ThreadRole::Block};
     EventFd m_ring_event;
     IoUring m_ring;
     std::optional<BlockWorkerSetup> m_setup;

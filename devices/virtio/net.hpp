@@ -93,7 +93,7 @@ class Net final : public VirtioDevice {
     unsigned m_offload{0};
 
     // While active.
-    IoThread m_io;
+    IoThread m_io{ThreadRole::Net};
     std::unique_ptr<NetWorker> m_worker;
 };
 

@@ -59,7 +59,7 @@ class P9Device final : public VirtioDevice {
     std::array<uint16_t, 1> m_queue_sizes{k_queue_size};
 
     // While active (owned by the I/O thread between activate() and reset()).
-    IoThread m_io;
+    IoThread m_io{ThreadRole::P9};
     std::optional<ActivateContext> m_context;
     std::vector<uint8_t> m_request;
 };

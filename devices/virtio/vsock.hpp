@@ -82,7 +82,7 @@ class Vsock final : public VirtioDevice {
     VsockStats m_stats;
 
     // While active.
-    IoThread m_io;
+    IoThread m_io{ThreadRole::Vsock};
     std::optional<VsockWorkerSetup> m_setup;
 };
 

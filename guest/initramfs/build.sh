@@ -6,22 +6,58 @@
 #   --tools        also the test tools, with their shared libraries: e2fsprogs (mkfs.ext4,
 #                  e2fsck), socat, iperf3. Without it the image is busybox alone (fastest boot).
 #   --add SRC:DST  also put host file SRC at DST in the image (e.g. a static benchmark tool)
+#   --modules DIR  also the kernel modules a modular (distribution) kernel needs for vmm's
+#                  devices, from the module tree DIR (/lib/modules/VERSION): virtio_mmio,
+#                  virtio_blk, virtio_net, vsock's virtio transport, 9p, ext4 and crc32c,
+#                  with their dependencies from DIR/modules.dep, decompressed (busybox
+#                  insmod reads plain .ko); ./init loads them in dependency order
 #   BUSYBOX        default /usr/bin/busybox, a static binary
 # Prints the path of the .cpio.gz file.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 adds=()
 tools=0
+modules_dir=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --tools) tools=1; shift ;;
     --add) adds+=("${2:?--add needs SRC:DST}"); shift 2 ;;
+    --modules) modules_dir="${2:?--modules needs DIR}"; shift 2 ;;
     *) break ;;
   esac
 done
 for a in ${adds[@]+"${adds[@]}"}; do
   [ -f "${a%%:*}" ] || { echo "initramfs/build.sh: --add ${a%%:*}: no such file" >&2; exit 1; }
 done
+# --modules: the wanted modules and their dependencies, each after what it needs
+wanted_modules="virtio_mmio virtio_blk virtio_net vmw_vsock_virtio_transport 9pnet_virtio 9p crc32c_generic ext4"
+module_list=()
+if [ -n "$modules_dir" ]; then
+  dep="$modules_dir/modules.dep"
+  [ -r "$dep" ] || { echo "initramfs/build.sh: --modules $modules_dir: no modules.dep" >&2; exit 1; }
+  # path_of NAME: the modules.dep path of module NAME (- and _ are the same in names)
+  path_of() {
+    awk -F: -v n="$1" '{ m = $1; sub(/.*\//, "", m); sub(/\.ko(\.(xz|zst|gz))?$/, "", m);
+      gsub(/-/, "_", m); if (m == n) { print $1; exit } }' "$dep"
+  }
+  # add PATH: PATH's dependencies first (modules.dep lists them all), then PATH
+  add_module() {
+    local p=$1 d
+    case " ${module_list[*]-} " in *" $p "*) return 0 ;; esac
+    for d in $(awk -F: -v p="$p" '$1 == p { print $2; exit }' "$dep"); do add_module "$d"; done
+    module_list+=("$p")
+  }
+  for m in $wanted_modules; do
+    p=$(path_of "$m")
+    if [ -z "$p" ]; then
+      # built into this kernel (modules.builtin) or absent: nothing to load
+      grep -Eq "/$m\.ko" "$modules_dir/modules.builtin" 2>/dev/null ||
+        echo "initramfs/build.sh: module $m is in neither modules.dep nor modules.builtin" >&2
+      continue
+    fi
+    add_module "$p"
+  done
+fi
 busybox="${1:-/usr/bin/busybox}"
 [ -x "$busybox" ] || { echo "initramfs/build.sh: $busybox missing: run scripts/install-deps.sh" >&2; exit 1; }
 # the guest has no shared libraries: ldd succeeds only on a dynamically linked binary
@@ -36,7 +72,8 @@ for b in ${extra_bins[@]+"${extra_bins[@]}"}; do
   [ -x "$b" ] || { echo "initramfs/build.sh: $b missing: run scripts/install-deps.sh" >&2; exit 1; }
 done
 key=$( (cat "$here/init" "$here/build.sh" "$busybox" ${extra_bins[@]+"${extra_bins[@]}"}; cat "$here"/actions/*.sh 2>/dev/null || true
-  for a in ${adds[@]+"${adds[@]}"}; do echo "$a"; cat "${a%%:*}"; done) |
+  for a in ${adds[@]+"${adds[@]}"}; do echo "$a"; cat "${a%%:*}"; done
+  for m in ${module_list[@]+"${module_list[@]}"}; do echo "$m"; cat "$modules_dir/$m"; done) |
   sha256sum | cut -c1-16)
 out="$cache_root/initramfs-$key.cpio.gz"
 if [ -f "$out" ]; then echo "$out"; exit 0; fi
@@ -57,6 +94,18 @@ for b in ${extra_bins[@]+"${extra_bins[@]}"}; do
   done
 done
 [ "$tools" = 1 ] && ln -sf mke2fs "$stage/sbin/mkfs.ext4"
+# modules as plain .ko under /lib/modules, their load order in /lib/modules/load-order
+for m in ${module_list[@]+"${module_list[@]}"}; do
+  ko="${m%.xz}"; ko="${ko%.zst}"; ko="${ko%.gz}"
+  mkdir -p "$(dirname "$stage/lib/modules/$ko")"
+  case "$m" in
+    *.xz) xz -dc "$modules_dir/$m" > "$stage/lib/modules/$ko" ;;
+    *.zst) zstd -q -dc "$modules_dir/$m" > "$stage/lib/modules/$ko" ;;
+    *.gz) gzip -dc "$modules_dir/$m" > "$stage/lib/modules/$ko" ;;
+    *) install -m 0644 "$modules_dir/$m" "$stage/lib/modules/$ko" ;;
+  esac
+  echo "$ko" >> "$stage/lib/modules/load-order"
+done
 for a in ${adds[@]+"${adds[@]}"}; do install -D -m 0755 "${a%%:*}" "$stage${a#*:}"; done
 # applet symlinks at the paths busybox itself names (bin/sh, sbin/reboot, ...)
 n=0

@@ -172,6 +172,25 @@ expect_kernel() {
   case "$got" in $2) ;; *) fail "guest kernel=${got:-?}, want $2" "$1" ;; esac
 }
 
+# expect_blk_files LOG IMG: after the blk-write action, e2fsck finds IMG clean and each
+# "BLK-FILE name sha256" the guest printed is in IMG with that checksum (4 files)
+expect_blk_files() {
+  if ! e2fsck -fn "$2" > "$TEST_TMP/fsck.log" 2>&1; then
+    fail "e2fsck -fn found problems in the image" "$TEST_TMP/fsck.log"
+  fi
+  n=0
+  for entry in $(grep '^BLK-FILE ' "$1" | tr ' ' ':'); do
+    name=$(echo "$entry" | cut -d: -f2)
+    want=$(echo "$entry" | cut -d: -f3)
+    debugfs -R "dump /$name $TEST_TMP/out" "$2" >/dev/null 2>&1
+    got=$(sha256sum "$TEST_TMP/out" 2>/dev/null | cut -d' ' -f1)
+    [ "$got" = "$want" ] || fail "/$name in the image has sha256 ${got:-none}, the guest wrote $want"
+    n=$((n + 1))
+  done
+  [ "$n" = 4 ] || fail "the guest reported $n files, want 4" "$1"
+  echo "# $n files verified in the image"
+}
+
 # finish: ends the test
 finish() {
   if [ "$FAILS" = 0 ]; then exit 0; fi

@@ -11,18 +11,5 @@ boot_guest "$L" "$BZIMAGE" 2 256 blk-write --disk "path=$IMG"
 expect_exit 0 "$L"
 expect_line "$L" '^BLK-WRITE done'
 expect_line "$L" 'hyper-guest: action blk-write exited 0'
-if ! e2fsck -fn "$IMG" > "$TEST_TMP/fsck.log" 2>&1; then
-  fail "e2fsck -fn found problems in the image" "$TEST_TMP/fsck.log"
-fi
-n=0
-for entry in $(grep '^BLK-FILE ' "$L" | tr ' ' ':'); do
-  name=$(echo "$entry" | cut -d: -f2)
-  want=$(echo "$entry" | cut -d: -f3)
-  debugfs -R "dump /$name $TEST_TMP/out" "$IMG" >/dev/null 2>&1
-  got=$(sha256sum "$TEST_TMP/out" 2>/dev/null | cut -d' ' -f1)
-  [ "$got" = "$want" ] || fail "/$name in the image has sha256 ${got:-none}, the guest wrote $want"
-  n=$((n + 1))
-done
-[ "$n" = 4 ] || fail "the guest reported $n files, want 4" "$L"
-echo "# $n files verified in the image"
+expect_blk_files "$L" "$IMG"
 finish

@@ -1,0 +1,160 @@
+// Each role's real filter, installed in a forked child: a syscall the role must not make
+// kills the child with SIGSYS; one it needs goes through.
+#include <csignal>
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <functional>
+#include <linux/if_tun.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kvm/ioctls.hpp"
+#include "sandbox/seccomp.hpp"
+
+using namespace hyper;
+using namespace hyper::sandbox;
+
+namespace {
+
+constexpr int k_install_failed = 3;
+
+// Forks; the child installs `role`'s filter (kill mode), runs `probe` and exits 0.
+// Returns the child's wait status.
+int in_filtered_child(ThreadRole role, const std::function<void()>& probe) {
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        if (!install_seccomp_filter(role, SeccompMode::Kill))
+            ::_exit(k_install_failed);
+        probe();
+        ::_exit(0);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    return status;
+}
+
+bool killed_by_sigsys(int status) {
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS;
+}
+bool exited_cleanly(int status) {
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// Probes: each makes one syscall (raw, so glibc cannot substitute another).
+void probe_kvm_run() {
+    ::syscall(SYS_ioctl, -1, kvm::k_ioctl_run, 0);
+}
+void kvm_create_vm() {
+    ::syscall(SYS_ioctl, -1, kvm::k_ioctl_create_vm, 0);
+}
+void tun_set_iff() {
+    ::syscall(SYS_ioctl, -1, TUNSETIFF, 0);
+}
+void open_file() {
+    ::syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY);
+}
+void inet_socket() {
+    ::syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+}
+void unix_socket() {
+    ::syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+}
+void exec_shell() {
+    char* argv[] = {const_cast<char*>("/bin/true"), nullptr};
+    ::syscall(SYS_execve, "/bin/true", argv, nullptr);
+}
+void make_thread() {
+    ::syscall(SYS_clone, CLONE_VM | CLONE_THREAD | CLONE_SIGHAND, nullptr, nullptr, nullptr, 0);
+}
+void allowed_close() {
+    ::syscall(SYS_close, -1);
+}
+
+struct Forbidden {
+    const char* what;
+    void (*probe)();
+};
+
+void check_role(ThreadRole role, std::initializer_list<Forbidden> forbidden) {
+    CAPTURE(thread_role_name(role));
+    CHECK(exited_cleanly(in_filtered_child(role, allowed_close)));
+    for (const Forbidden& f : forbidden) {
+        CAPTURE(f.what);
+        CHECK(killed_by_sigsys(in_filtered_child(role, f.probe)));
+    }
+}
+
+} // namespace
+
+TEST_CASE("seccomp: the main thread's filter kills KVM_RUN, opening files, exec, threads") {
+    check_role(ThreadRole::Vmm, {{"ioctl KVM_RUN", probe_kvm_run},
+                                 {"openat", open_file},
+                                 {"execve", exec_shell},
+                                 {"clone", make_thread},
+                                 {"socket", unix_socket}});
+}
+
+TEST_CASE("seccomp: the vCPU filter allows KVM_RUN and kills other KVM ioctls and files") {
+    CHECK(exited_cleanly(in_filtered_child(ThreadRole::Vcpu, probe_kvm_run)));
+    check_role(ThreadRole::Vcpu, {{"ioctl KVM_CREATE_VM", kvm_create_vm},
+                                  {"ioctl TUNSETIFF", tun_set_iff},
+                                  {"openat", open_file},
+                                  {"socket", inet_socket},
+                                  {"execve", exec_shell},
+                                  {"clone", make_thread}});
+}
+
+TEST_CASE("seccomp: the virtio-blk filter kills ioctls, opening files, sockets") {
+    check_role(ThreadRole::Block, {{"ioctl KVM_RUN", probe_kvm_run},
+                                   {"openat", open_file},
+                                   {"socket", unix_socket},
+                                   {"execve", exec_shell}});
+}
+
+TEST_CASE("seccomp: the virtio-net filter kills TAP and KVM ioctls, opening files, sockets") {
+    check_role(ThreadRole::Net, {{"ioctl KVM_RUN", probe_kvm_run},
+                                 {"ioctl TUNSETIFF", tun_set_iff},
+                                 {"openat", open_file},
+                                 {"socket", inet_socket},
+                                 {"execve", exec_shell}});
+}
+
+TEST_CASE("seccomp: the virtio-vsock filter allows Unix sockets only, kills files and ioctls") {
+    CHECK(exited_cleanly(in_filtered_child(ThreadRole::Vsock, unix_socket)));
+    check_role(ThreadRole::Vsock, {{"socket AF_INET", inet_socket},
+                                   {"ioctl KVM_RUN", probe_kvm_run},
+                                   {"openat", open_file},
+                                   {"execve", exec_shell}});
+}
+
+TEST_CASE("seccomp: the virtio-9p filter kills sockets, ioctls, exec") {
+    check_role(ThreadRole::P9, {{"socket", unix_socket},
+                                {"ioctl KVM_RUN", probe_kvm_run},
+                                {"ioctl TUNSETIFF", tun_set_iff},
+                                {"execve", exec_shell},
+                                {"clone", make_thread}});
+}
+
+TEST_CASE("seccomp: log mode lets a forbidden syscall through; off installs nothing") {
+    for (SeccompMode mode : {SeccompMode::Log, SeccompMode::Off}) {
+        pid_t pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            if (!install_seccomp_filter(ThreadRole::Block, mode))
+                ::_exit(k_install_failed);
+            inet_socket();
+            ::_exit(0);
+        }
+        int status = 0;
+        REQUIRE(::waitpid(pid, &status, 0) == pid);
+        CHECK(exited_cleanly(status));
+    }
+    CHECK(parse_seccomp_mode("kill") == SeccompMode::Kill);
+    CHECK(parse_seccomp_mode("log") == SeccompMode::Log);
+    CHECK(parse_seccomp_mode("off") == SeccompMode::Off);
+    CHECK_FALSE(parse_seccomp_mode("on"));
+}
