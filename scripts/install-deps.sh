@@ -9,7 +9,7 @@ PKGS=(
   linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils lz4 dwarves
   # nested test bed and guests
   qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio gzip
-  e2fsprogs socat iperf3
+  e2fsprogs socat iperf3 attr
   # benchmarks
   python3
 )

@@ -33,8 +33,8 @@ int Server::lopen(Reader& r, Writer& w) {
     Fid* f = find(fid);
     if (!f)
         return EBADF;
-    if (f->io.valid())
-        return EBADF; // already open
+    if (f->io.valid() || f->xattr)
+        return EBADF; // already open, or an xattr
     int flags = host_open_flags(dotl);
     if (m_read_only && writes(flags))
         return EROFS;
@@ -93,6 +93,8 @@ int Server::read(Reader& r, Writer& w) {
     if (!r.ok())
         return EPROTO;
     Fid* f = find(fid);
+    if (f && f->xattr)
+        return xattr_read(*f->xattr, offset, count, w);
     if (!f || !f->io.valid())
         return EBADF;
     if (f->is_dir)
@@ -125,6 +127,8 @@ int Server::write(Reader& r, Writer& w) {
     if (!r.ok())
         return EPROTO;
     Fid* f = find(fid);
+    if (f && f->xattr)
+        return xattr_write(*f->xattr, offset, data, w);
     if (!f || !f->io.valid())
         return EBADF;
     if (m_read_only)

@@ -108,8 +108,8 @@ int Server::dispatch(uint8_t type, Reader& r, Writer& w) {
     case k_tsetattr: return setattr(r, w);
     case k_tstatfs: return statfs(r, w);
     case k_treadlink: return readlink(r, w);
-    case k_tlock: return lock(r, w, false);
-    case k_tgetlock: return lock(r, w, true);
+    case k_tlock: return lock(r, w);
+    case k_tgetlock: return getlock(r, w);
     case k_tlopen: return lopen(r, w);
     case k_tlcreate: return lcreate(r, w);
     case k_tread: return read(r, w);
@@ -125,8 +125,8 @@ int Server::dispatch(uint8_t type, Reader& r, Writer& w) {
     case k_tfsync: return fsync(r, w);
     case k_tflush: r.u16(); return 0; // requests complete in order: nothing to abort
     case k_tauth: return EOPNOTSUPP;  // no authentication: attach directly
-    case k_txattrwalk:
-    case k_txattrcreate: return EOPNOTSUPP;
+    case k_txattrwalk: return xattrwalk(r, w);
+    case k_txattrcreate: return xattrcreate(r, w);
     default: return EOPNOTSUPP;
     }
 }
@@ -247,7 +247,9 @@ int Server::clunk(Reader& r, Writer&, bool remove) {
     if (!f)
         return EBADF;
     int err = 0;
-    if (remove) {
+    if (f->xattr && f->xattr->writing)
+        err = xattr_commit(*f);
+    else if (remove) {
         Fd parent;
         std::string name;
         if (m_read_only)
@@ -327,34 +329,6 @@ int Server::readlink(Reader& r, Writer& w) {
     if (n < 0)
         return errno == ENOENT ? EINVAL : errno; // "" on a non-symlink: ENOENT
     w.str(std::string_view(buf, static_cast<size_t>(n)));
-    return 0;
-}
-
-// Advisory locks are answered without taking host locks: the guest is the only user of
-// the share and its own kernel arbitrates between its processes.
-int Server::lock(Reader& r, Writer& w, bool get) {
-    uint32_t fid = r.u32();
-    uint8_t type = r.u8();
-    if (!get)
-        r.u32(); // flags
-    uint64_t start = r.u64();
-    uint64_t length = r.u64();
-    uint32_t proc_id = r.u32();
-    std::string_view client = r.str();
-    if (!r.ok())
-        return EPROTO;
-    if (!find(fid))
-        return EBADF;
-    (void)type;
-    if (!get) {
-        w.u8(0); // P9_LOCK_SUCCESS
-        return 0;
-    }
-    w.u8(2); // F_UNLCK: no conflicting lock
-    w.u64(start);
-    w.u64(length);
-    w.u32(proc_id);
-    w.str(client);
     return 0;
 }
 

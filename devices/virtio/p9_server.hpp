@@ -13,9 +13,16 @@
 // list may be stale; ".." then re-walks the old names, still beneath the root.
 // Created files never get set-uid/set-gid bits (mode & 01777), and mknod makes regular
 // files and fifos only. A read-only share answers EROFS to every modifying request.
+// Extended attributes: only the user.* namespace and POSIX ACLs, on regular files and
+// directories (security.*, trusted.* and other system.* names could give host files
+// capabilities or steer host software: refused). Locks are real host locks (open file
+// description locks on the fid's open file), so host processes and the guest see each
+// other's locks; a conflicting request is answered BLOCKED and the client retries.
 //
 // Not thread-safe: one device I/O thread owns it.
 #include <cstdint>
+#include <fcntl.h>
+#include <memory>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -30,11 +37,23 @@ namespace hyper::p9 {
 constexpr uint32_t k_max_msize = 512 * 1024 + k_io_header_size;
 constexpr size_t k_max_fids = 65536;
 
+// A fid turned into an extended attribute by Txattrwalk (the value, read with Tread) or
+// Txattrcreate (the value being written with Twrite; set on Tclunk).
+struct XattrFid {
+    std::string name;
+    std::vector<uint8_t> value;
+    bool writing{false};
+    uint64_t size{0}; // Txattrcreate's announced size
+    int flags{0};     // XATTR_CREATE / XATTR_REPLACE
+};
+
 struct Fid {
     Fd path;                             // O_PATH (or a dup of `io`)
     Fd io;                               // after Tlopen/Tlcreate
+    Fd lock;                             // the open file its POSIX locks belong to
     std::vector<std::string> components; // from the root
     bool is_dir{false};
+    std::unique_ptr<XattrFid> xattr; // set: this fid is an xattr, not a file
 };
 
 class Server {
@@ -65,7 +84,16 @@ class Server {
     int setattr(Reader& r, Writer& w);
     int statfs(Reader& r, Writer& w);
     int readlink(Reader& r, Writer& w);
-    int lock(Reader& r, Writer& w, bool get);
+    int lock(Reader& r, Writer& w);
+    int getlock(Reader& r, Writer& w);
+    int xattrwalk(Reader& r, Writer& w);
+    int xattrcreate(Reader& r, Writer& w);
+    int xattr_read(const XattrFid& x, uint64_t offset, uint32_t count, Writer& w);
+    int xattr_write(XattrFid& x, uint64_t offset, std::span<const uint8_t> data, Writer& w);
+    int xattr_commit(const Fid& f);
+    int lock_fd(Fid& f);
+    int fcntl_lock(uint32_t fid, uint8_t type, uint64_t start, uint64_t length, int cmd,
+                   struct flock& fl);
     int lopen(Reader& r, Writer& w);
     int lcreate(Reader& r, Writer& w);
     int read(Reader& r, Writer& w);
