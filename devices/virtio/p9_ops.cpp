@@ -47,6 +47,7 @@ int Server::lopen(Reader& r, Writer& w) {
     struct stat st {};
     if (int e = stat_fd(fd, st); e < 0)
         return -e;
+    f->inode = {st.st_dev, st.st_ino};
     w.qid(make_qid(st));
     w.u32(k_iounit);
     return 0;
@@ -81,6 +82,7 @@ int Server::lcreate(Reader& r, Writer& w) {
     dir->io = std::move(io);
     dir->components.emplace_back(name);
     dir->is_dir = false;
+    dir->inode = {st.st_dev, st.st_ino};
     w.qid(make_qid(st));
     w.u32(k_iounit);
     return 0;

@@ -25,6 +25,8 @@ Result<Server> Server::open(const std::string& path, bool read_only, size_t max_
 
 void Server::reset() {
     m_fids.clear();
+    m_lock_files.clear();
+    m_lock_owners = 0;
     m_msize = 0;
 }
 
@@ -139,6 +141,8 @@ int Server::version(Reader& r, Writer& w) {
     if (msize < 4096)
         return EINVAL;
     m_fids.clear(); // a new session
+    m_lock_files.clear();
+    m_lock_owners = 0;
     m_msize = std::min(msize, k_max_msize);
     m_reply_limit = std::min(m_reply_limit, m_msize);
     w.u32(m_msize);
@@ -247,6 +251,13 @@ int Server::clunk(Reader& r, Writer&, bool remove) {
     if (!f)
         return EBADF;
     int err = 0;
+    if (f->io.valid() && m_lock_files.count(f->inode)) {
+        bool other_open = std::any_of(m_fids.begin(), m_fids.end(), [&](const auto& e) {
+            return e.first != fid && e.second.io.valid() && e.second.inode == f->inode;
+        });
+        if (!other_open)
+            drop_locks(*f, 0, true);
+    }
     if (f->xattr && f->xattr->writing)
         err = xattr_commit(*f);
     else if (remove) {

@@ -18,10 +18,12 @@
 // capabilities or steer host software: refused). Locks are real host locks (open file
 // description locks on the fid's open file), so host processes and the guest see each
 // other's locks; a conflicting request is answered BLOCKED and the client retries.
+// At most k_max_lock_owners files hold locks at once (ENOLCK beyond).
 //
 // Not thread-safe: one device I/O thread owns it.
 #include <cstdint>
 #include <fcntl.h>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -36,6 +38,7 @@ namespace hyper::p9 {
 
 constexpr uint32_t k_max_msize = 512 * 1024 + k_io_header_size;
 constexpr size_t k_max_fids = 65536;
+constexpr size_t k_max_lock_owners = 1024;
 
 // A fid turned into an extended attribute by Txattrwalk (the value, read with Tread) or
 // Txattrcreate (the value being written with Twrite; set on Tclunk).
@@ -50,10 +53,10 @@ struct XattrFid {
 struct Fid {
     Fd path;                             // O_PATH (or a dup of `io`)
     Fd io;                               // after Tlopen/Tlcreate
-    Fd lock;                             // the open file its POSIX locks belong to
     std::vector<std::string> components; // from the root
     bool is_dir{false};
-    std::unique_ptr<XattrFid> xattr; // set: this fid is an xattr, not a file
+    std::unique_ptr<XattrFid> xattr;       // set: this fid is an xattr, not a file
+    std::pair<uint64_t, uint64_t> inode{}; // device and inode, once open
 };
 
 class Server {
@@ -91,9 +94,12 @@ class Server {
     int xattr_read(const XattrFid& x, uint64_t offset, uint32_t count, Writer& w);
     int xattr_write(XattrFid& x, uint64_t offset, std::span<const uint8_t> data, Writer& w);
     int xattr_commit(const Fid& f);
-    int lock_fd(Fid& f);
-    int fcntl_lock(uint32_t fid, uint8_t type, uint64_t start, uint64_t length, int cmd,
-                   struct flock& fl);
+    int lock_fd(const Fid& f, uint32_t proc_id);
+    int fcntl_lock(uint32_t fid, uint32_t proc_id, uint8_t type, uint64_t start, uint64_t length,
+                   int cmd, struct flock& fl);
+    // Forgets `proc_id`'s locks on `f`'s file (every owner's when `all`), closing their
+    // open files; `all` only when no other open fid names the file.
+    void drop_locks(const Fid& f, uint32_t proc_id, bool all);
     int lopen(Reader& r, Writer& w);
     int lcreate(Reader& r, Writer& w);
     int read(Reader& r, Writer& w);
@@ -125,6 +131,13 @@ class Server {
     uint32_t m_msize{0};
     uint32_t m_reply_limit{0};
     std::unordered_map<uint32_t, Fid> m_fids;
+    // One open file per (host file, guest lock owner) holds that owner's locks, so the
+    // guest's POSIX semantics hold on the host: one owner's locks never conflict with
+    // each other and an unlock by another owner (e.g. a child closing an inherited fd)
+    // leaves them alone. Closed when the owner unlocks the whole file, or when the last
+    // open fid of the file is clunked (the guest can hold no lock on it any more).
+    std::map<std::pair<uint64_t, uint64_t>, std::unordered_map<uint32_t, Fd>> m_lock_files;
+    size_t m_lock_owners{0};
 };
 
 } // namespace hyper::p9

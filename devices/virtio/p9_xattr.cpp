@@ -193,32 +193,51 @@ uint8_t wire_lock_type(short type) {
 
 } // namespace
 
-// The fd the fid's locks live on (an open file description of its own, released on
-// clunk): read-write when the host allows, so that both lock types work whatever the
-// guest opened the file for (flock(2) takes a write lock on a read-only open).
-int Server::lock_fd(Fid& f) {
-    if (f.lock.valid())
-        return f.lock.get();
-    int fd = reopen(f.path.get(), f.is_dir ? O_RDONLY | O_DIRECTORY : O_RDWR);
-    if (fd < 0 && !f.is_dir)
-        fd = reopen(f.path.get(), O_RDONLY);
-    if (fd < 0)
+// The open file that holds `proc_id`'s locks on the file `f` names (see m_lock_files):
+// read-write when the host allows, so both lock types work whatever the guest opened
+// the file for (flock(2) takes a write lock on a read-only open).
+int Server::lock_fd(const Fid& f, uint32_t proc_id) {
+    auto& owners = m_lock_files[f.inode];
+    if (auto it = owners.find(proc_id); it != owners.end())
+        return it->second.get();
+    int fd = m_lock_owners >= k_max_lock_owners ? -ENOLCK : reopen(f.path.get(), O_RDWR);
+    if (fd < 0 && fd != -ENOLCK)
+        fd = reopen(f.path.get(), f.is_dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+    if (fd < 0) {
+        if (owners.empty())
+            m_lock_files.erase(f.inode);
         return fd;
-    f.lock = Fd(fd);
+    }
+    owners.emplace(proc_id, Fd(fd));
+    m_lock_owners++;
     return fd;
 }
 
-// Checks a lock request and runs fcntl(cmd) for it on the fid's lock fd: 0 when fcntl
-// succeeded, a positive errno for an Rlerror, or -errno of fcntl itself.
-int Server::fcntl_lock(uint32_t fid, uint8_t type, uint64_t start, uint64_t length, int cmd,
-                       struct flock& fl) {
+void Server::drop_locks(const Fid& f, uint32_t proc_id, bool all) {
+    auto it = m_lock_files.find(f.inode);
+    if (it == m_lock_files.end())
+        return;
+    size_t before = it->second.size();
+    if (all)
+        it->second.clear();
+    else
+        it->second.erase(proc_id);
+    m_lock_owners -= before - it->second.size();
+    if (it->second.empty())
+        m_lock_files.erase(it);
+}
+
+// Checks a lock request and runs fcntl(cmd) for it on the owner's open file: 0 when
+// fcntl succeeded, a positive errno for an Rlerror, or -errno of fcntl itself.
+int Server::fcntl_lock(uint32_t fid, uint32_t proc_id, uint8_t type, uint64_t start,
+                       uint64_t length, int cmd, struct flock& fl) {
     Fid* f = find(fid);
     if (!f || !f->io.valid())
         return EBADF;
     int host_type = host_lock_type(type);
     if (host_type < 0 || (cmd == F_OFD_GETLK && host_type == F_UNLCK) || !fits_off_t(start, length))
         return EINVAL;
-    int fd = lock_fd(*f);
+    int fd = lock_fd(*f, proc_id);
     if (fd < 0)
         return -fd;
     fl = {};
@@ -237,14 +256,16 @@ int Server::lock(Reader& r, Writer& w) {
     r.u32(); // flags: BLOCK is the client's retry loop, RECLAIM has no meaning here
     uint64_t start = r.u64();
     uint64_t length = r.u64();
-    r.u32(); // proc_id
-    r.str(); // client_id
+    uint32_t proc_id = r.u32();
+    r.str(); // client_id: one client per share
     if (!r.ok())
         return EPROTO;
     struct flock fl {};
-    int e = fcntl_lock(fid, type, start, length, F_OFD_SETLK, fl);
+    int e = fcntl_lock(fid, proc_id, type, start, length, F_OFD_SETLK, fl);
     if (e > 0 || e == -EBADF)
         return e > 0 ? e : EBADF; // EBADF: a write lock on a file the host opens read-only
+    if (e == 0 && type == k_lock_un && start == 0 && length == 0)
+        drop_locks(*find(fid), proc_id, false); // the owner holds nothing on it any more
     w.u8(e == 0 ? k_lock_success : e == -EAGAIN || e == -EACCES ? k_lock_blocked : k_lock_error);
     return 0;
 }
@@ -259,7 +280,7 @@ int Server::getlock(Reader& r, Writer& w) {
     if (!r.ok())
         return EPROTO;
     struct flock fl {};
-    if (int e = fcntl_lock(fid, type, start, length, F_OFD_GETLK, fl); e != 0)
+    if (int e = fcntl_lock(fid, proc_id, type, start, length, F_OFD_GETLK, fl); e != 0)
         return e > 0 ? e : -e;
     w.u8(wire_lock_type(fl.l_type));
     if (fl.l_type == F_UNLCK) { // no conflict: the request comes back

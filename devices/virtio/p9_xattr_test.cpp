@@ -1,6 +1,7 @@
 // Extended attributes and locks of the 9P server, against a real host directory.
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -57,14 +58,15 @@ std::string host_xattr(const std::string& path, const char* name) {
     return n < 0 ? "<errno " + std::to_string(errno) + ">" : std::string(buf, size_t(n));
 }
 
-Reply lock(Client& c, uint32_t fid, uint8_t type, uint64_t start, uint64_t len) {
+Reply lock(Client& c, uint32_t fid, uint8_t type, uint64_t start, uint64_t len,
+           uint32_t owner = 42) {
     auto& w = c.begin(k_tlock);
     w.u32(fid);
     w.u8(type);
     w.u32(0);
     w.u64(start);
     w.u64(len);
-    w.u32(42);
+    w.u32(owner);
     w.str("guest");
     return c.send();
 }
@@ -150,7 +152,7 @@ TEST_CASE("9p xattr: dangerous namespaces, bad sizes and read-only shares are re
     CHECK(rc.read(2, 0, 10) == "v");
 }
 
-TEST_CASE("9p lock: host OFD locks, conflicts answered BLOCKED, released on clunk") {
+TEST_CASE("9p lock: host locks per guest owner, conflicts answered BLOCKED") {
     Share s;
     Client& c = *s.client;
     REQUIRE(Client::walked(c.walk(0, 1, {})) == 0);
@@ -159,9 +161,10 @@ TEST_CASE("9p lock: host OFD locks, conflicts answered BLOCKED, released on clun
     REQUIRE(c.lopen(2, 0).type() == k_tlopen + 1); // read-only: flock takes write locks so
 
     CHECK(lock(c, 0, 0, 0, 0).err() == EBADF);                  // fid 0 is not open
-    REQUIRE(status(lock(c, 1, 1, 0, 100)) == 0);                // write lock on 0..99
-    CHECK(status(lock(c, 2, 1, 50, 10)) == 1);                  // another open file: conflict
-    CHECK(status(lock(c, 2, 1, 100, 10)) == 0);                 // beyond it: fine
+    REQUIRE(status(lock(c, 1, 1, 0, 100)) == 0);                // owner 42: write lock 0..99
+    CHECK(status(lock(c, 2, 1, 50, 10, 43)) == 1);              // owner 43: conflict
+    CHECK(status(lock(c, 2, 1, 50, 10, 42)) == 0);              // owner 42, other fid: its own
+    CHECK(status(lock(c, 2, 1, 100, 10, 43)) == 0);             // beyond it: fine
     CHECK(lock(c, 1, 7, 0, 0).err() == EINVAL);                 // bad type
     CHECK(lock(c, 1, 1, uint64_t{1} << 63, 1).err() == EINVAL); // past off_t
 
@@ -174,19 +177,71 @@ TEST_CASE("9p lock: host OFD locks, conflicts answered BLOCKED, released on clun
     REQUIRE(::fcntl(host.get(), F_OFD_GETLK, &fl) == 0);
     CHECK(fl.l_type == F_WRLCK);
 
-    // Tgetlock reports the conflict to the other fid.
-    auto& w = c.begin(k_tgetlock);
-    w.u32(2);
-    w.u8(1);
-    w.u64(0);
-    w.u64(0);
-    w.u32(7);
-    w.str("guest");
-    Reply r = c.send();
+    // Tgetlock reports the conflict to another owner, not to the holder.
+    auto getlock = [&](uint32_t owner) {
+        auto& w = c.begin(k_tgetlock);
+        w.u32(2);
+        w.u8(1);
+        w.u64(0);
+        w.u64(0);
+        w.u32(owner);
+        w.str("guest");
+        return c.send();
+    };
+    Reply r = getlock(7);
     REQUIRE(r.type() == k_tgetlock + 1);
     CHECK(r.body()[0] == 1); // F_WRLCK held elsewhere
 
-    REQUIRE(c.fid_op(k_tclunk, 1).type() == k_tclunk + 1); // closing releases it
-    CHECK(status(lock(c, 2, 1, 50, 10)) == 0);
-    CHECK(status(lock(c, 2, 2, 0, 0)) == 0); // unlock all
+    // Another owner's whole-file unlock (a child closing an inherited fd) leaves owner
+    // 42's lock alone; owner 42's own unlock releases it.
+    CHECK(status(lock(c, 2, 2, 0, 0, 44)) == 0);
+    CHECK(status(lock(c, 2, 1, 0, 10, 45)) == 1);
+    CHECK(status(lock(c, 1, 2, 0, 0, 42)) == 0);
+    CHECK(status(lock(c, 2, 1, 50, 10, 45)) == 0);
+    REQUIRE(c.fid_op(k_tclunk, 1).type() == k_tclunk + 1);
+}
+
+TEST_CASE("9p lock: another process sees a lock taken on a file the guest just created") {
+    Share s;
+    Client& c = *s.client;
+    REQUIRE(Client::walked(c.walk(0, 1, {})) == 0);
+    REQUIRE(c.lcreate(1, "mine.txt", 0).type() == k_tlcreate + 1); // O_RDONLY | O_CREAT
+    REQUIRE(status(lock(c, 1, 1, 0, 0)) == 0);
+    pid_t child = ::fork();
+    if (child == 0) {
+        int fd = ::open(s.path("mine.txt").c_str(), O_RDWR | O_CLOEXEC);
+        struct flock fl {};
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;
+        if (fd < 0 || ::fcntl(fd, F_GETLK, &fl) < 0)
+            ::_exit(2);
+        ::_exit(fl.l_type == F_UNLCK ? 1 : 0);
+    }
+    int st = 0;
+    REQUIRE(::waitpid(child, &st, 0) == child);
+    CHECK(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 0);
+}
+
+TEST_CASE("9p lock: clunking the file's last open fid releases every owner's host lock") {
+    Share s;
+    Client& c = *s.client;
+    REQUIRE(Client::walked(c.walk(0, 1, {})) == 0);
+    REQUIRE(c.lcreate(1, "f").type() == k_tlcreate + 1);
+    REQUIRE(Client::walked(c.walk(0, 2, {"f"})) == 1);
+    REQUIRE(c.lopen(2, 0).type() == k_tlopen + 1);
+    // flock-style: taken by one process, the final close's unlock comes from another
+    REQUIRE(status(lock(c, 1, 1, 0, 0, 42)) == 0);
+    REQUIRE(status(lock(c, 1, 2, 0, 0, 50)) == 0);
+    auto host_sees_lock = [&] {
+        Fd host(::open(s.path("f").c_str(), O_RDWR | O_CLOEXEC));
+        struct flock fl {};
+        fl.l_type = F_WRLCK;
+        return ::fcntl(host.get(), F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+    };
+    CHECK(host_sees_lock());
+    REQUIRE(c.fid_op(k_tclunk, 1).type() == k_tclunk + 1);
+    CHECK(host_sees_lock()); // fid 2 still has the file open
+    REQUIRE(c.fid_op(k_tclunk, 2).type() == k_tclunk + 1);
+    CHECK_FALSE(host_sees_lock());
 }

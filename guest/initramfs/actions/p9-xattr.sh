@@ -12,11 +12,13 @@ echo "P9X-LIST $(getfattr --absolute-names -d guestfile | grep '^user\.' | tr '\
 if setfattr -n security.evil -v 1 guestfile 2>/dev/null; then echo "P9X-SECURITY set"; else echo "P9X-SECURITY refused"; fi
 if setfattr -n trusted.evil -v 1 guestfile 2>/dev/null; then echo "P9X-TRUSTED set"; else echo "P9X-TRUSTED refused"; fi
 # The host holds a write lock on held.txt until held.txt.release appears.
-if flock -n held.txt true; then echo "P9X-LOCK-WHILE-HELD granted"; else echo "P9X-LOCK-WHILE-HELD refused"; fi
+# util-linux flock -n: 0 locked, 1 refused, anything else an error
+try_lock() { flock -n "$1" true; rc=$?; case $rc in 0) echo granted ;; 1) echo refused ;; *) echo "error $rc" ;; esac; }
+echo "P9X-LOCK-WHILE-HELD $(try_lock held.txt)"
 touch held.txt.release
 i=0
 while [ ! -e held.txt.released ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-if flock -n held.txt true; then echo "P9X-LOCK-AFTER granted"; else echo "P9X-LOCK-AFTER refused"; fi
+echo "P9X-LOCK-AFTER $(try_lock held.txt)"
 # Now the guest holds one and the host probes it.
 flock mine.txt sh -c 'touch mine.txt.held; i=0; while [ ! -e mine.txt.probed ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done'
 # A blocking flock waits for the host's lock and gets it once the host lets go.
