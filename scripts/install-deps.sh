@@ -11,7 +11,7 @@ PKGS=(
   qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio gzip
   e2fsprogs socat iperf3 attr
   # benchmarks
-  python3
+  python3 gnuplot-nox
 )
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
