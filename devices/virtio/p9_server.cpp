@@ -83,19 +83,30 @@ std::vector<uint8_t> Server::handle(std::span<const uint8_t> request, uint32_t r
     if (type != k_tversion && m_msize == 0)
         return make_error(tag, EPROTO); // Tversion first
     Reader body(request.subspan(k_header_size, size - k_header_size));
+    m_read_direct = 0;
     m_reply_limit = std::min(reply_limit, m_msize ? m_msize : k_max_msize);
     std::vector<uint8_t> out;
     out.reserve(256);
     Writer w(out);
     w.begin(static_cast<uint8_t>(type + 1), tag);
     int err = dispatch(type, body, w);
+    m_read_sink = {};
+    if (err != 0)
+        m_read_direct = 0;
     if (err == 0 && !body.ok())
         err = EPROTO;
     if (err != 0)
         return make_error(tag, static_cast<uint32_t>(err));
     w.finish();
-    if (out.size() > m_reply_limit)
+    if (m_read_direct > 0) { // the message's size counts the data already in the buffers
+        uint32_t total = static_cast<uint32_t>(out.size() + m_read_direct);
+        for (size_t i = 0; i < 4; i++)
+            out[i] = static_cast<uint8_t>(total >> (8 * i));
+    }
+    if (out.size() + m_read_direct > m_reply_limit) {
+        m_read_direct = 0;
         return make_error(tag, EMSGSIZE);
+    }
     return out;
 }
 

@@ -27,6 +27,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <sys/uio.h>
 #include <unordered_map>
 #include <vector>
 
@@ -39,6 +40,8 @@ namespace hyper::p9 {
 constexpr uint32_t k_max_msize = 512 * 1024 + k_io_header_size;
 constexpr size_t k_max_fids = 65536;
 constexpr size_t k_max_lock_owners = 1024;
+constexpr int k_max_sink_iov = 256;
+constexpr uint32_t k_rread_header_size = k_header_size + 4; // + count[4]
 
 // A fid turned into an extended attribute by Txattrwalk (the value, read with Tread) or
 // Txattrcreate (the value being written with Twrite; set on Tclunk).
@@ -68,6 +71,13 @@ class Server {
     // One request; the reply is at most min(msize, reply_limit) bytes (reads and
     // readdirs are clamped to fit; anything else too big becomes Rlerror(EMSGSIZE)).
     std::vector<uint8_t> handle(std::span<const uint8_t> request, uint32_t reply_limit);
+
+    // The guest memory an Rread's data may go straight into (the reply buffers after the
+    // 11-byte Rread header), for the next handle() only: a Tread then preads into it and
+    // the reply holds just the header; read_direct_bytes() says how much went there.
+    // Without it (or for anything but a file read) the data is in the reply.
+    void set_read_sink(std::span<const iovec> sink) { m_read_sink = sink; }
+    size_t read_direct_bytes() const { return m_read_direct; }
 
     uint32_t msize() const { return m_msize; }
     size_t fid_count() const { return m_fids.size(); }
@@ -104,6 +114,7 @@ class Server {
     int lcreate(Reader& r, Writer& w);
     int read(Reader& r, Writer& w);
     int write(Reader& r, Writer& w);
+    ssize_t read_into_sink(int fd, size_t want, uint64_t offset);
     int readdir(Reader& r, Writer& w);
     int mkdir(Reader& r, Writer& w);
     int mknod(Reader& r, Writer& w);
@@ -131,6 +142,8 @@ class Server {
     uint32_t m_msize{0};
     uint32_t m_reply_limit{0};
     std::unordered_map<uint32_t, Fid> m_fids;
+    std::span<const iovec> m_read_sink;
+    size_t m_read_direct{0};
     // One open file per (host file, guest lock owner) holds that owner's locks, so the
     // guest's POSIX semantics hold on the host: one owner's locks never conflict with
     // each other and an unlock by another owner (e.g. a child closing an inherited fd)
