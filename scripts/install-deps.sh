@@ -11,13 +11,13 @@ PKGS=(
   linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils lz4 dwarves
   # nested test bed and guests
   qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio gzip
-  e2fsprogs socat iperf3 zstd
+  e2fsprogs socat iperf3 zstd attr
   # ACPI tables: iasl -d decompiles them in the unit tests
   acpica-tools
   # fuzzing and sanitizers (tests/fuzz): clang with libFuzzer, ASan and UBSan runtimes
   clang libclang-rt-14-dev
   # benchmarks
-  python3
+  python3 gnuplot-nox
 )
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi

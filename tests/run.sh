@@ -202,6 +202,8 @@ if [ "${INTEGRATION:-1}" != 0 ]; then
   # xz, zstd: the container-image tests compress ACIs and OCI layers with them
   extra=(--bin /sbin/mke2fs --bin /sbin/e2fsck --bin /sbin/debugfs --bin /usr/bin/socat
     --bin /usr/bin/xz --bin /usr/bin/zstd)
+  # p9host: xattrs and POSIX locks on the host side of the 9p test
+  [ -x "$BUILD_DIR/p9host" ] && extra+=(--bin "$BUILD_DIR/p9host:p9host")
   if [ "${L1_WITH_QEMU:-0}" = 1 ]; then
     extra+=(--bin /usr/bin/qemu-system-x86_64)
     for f in qboot.rom bios-microvm.bin linuxboot_dma.bin pvh.bin; do extra+=(--file "/usr/share/qemu/$f"); done

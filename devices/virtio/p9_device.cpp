@@ -107,6 +107,31 @@ void P9Device::run() {
     }
 }
 
+// The writable buffers of a Tread's chain after the Rread header, as host iovecs in
+// m_sink, so the file data is read straight into guest memory. false: some buffer is not
+// plain guest RAM (then the data goes through the reply).
+bool P9Device::read_sink(const DescriptorChain& chain) {
+    const GuestMemory& mem = m_context->memory;
+    m_sink.clear();
+    uint64_t skip = p9::k_rread_header_size;
+    for (const Descriptor& d : chain.descriptors) {
+        if (!d.writable)
+            continue;
+        if (d.len <= skip) {
+            skip -= d.len;
+            continue;
+        }
+        if (m_sink.size() == static_cast<size_t>(p9::k_max_sink_iov))
+            break;
+        auto span = mem.host_span(d.addr, d.len);
+        if (!span)
+            return false;
+        m_sink.push_back({span->data() + skip, span->size() - skip});
+        skip = 0;
+    }
+    return !m_sink.empty();
+}
+
 // One request: copy the T-message out once (at most msize bytes), answer it, copy the
 // reply into the writable buffers. A reply that does not fit is never truncated.
 void P9Device::serve(const DescriptorChain& chain) {
@@ -128,12 +153,17 @@ void P9Device::serve(const DescriptorChain& chain) {
             at += n;
         }
         std::vector<uint8_t> reply;
-        if (!ok)
+        size_t direct = 0;
+        if (!ok) {
             reply = p9::make_error(p9::k_no_tag, EFAULT);
-        else
+        } else {
+            if (m_request.size() > 4 && m_request[4] == p9::k_tread && read_sink(chain))
+                m_server.set_read_sink(m_sink);
             reply = m_server.handle(
                 m_request, static_cast<uint32_t>(std::min<uint64_t>(writable, p9::k_max_msize)));
-        if (reply.size() <= writable) {
+            direct = m_server.read_direct_bytes(); // already in the buffers after the header
+        }
+        if (reply.size() + direct <= writable) {
             size_t done = 0;
             for (const Descriptor& d : chain.descriptors) {
                 if (!d.writable || done == reply.size())
@@ -143,7 +173,7 @@ void P9Device::serve(const DescriptorChain& chain) {
                     break;
                 done += n;
             }
-            used = static_cast<uint32_t>(done);
+            used = static_cast<uint32_t>(done + (done == reply.size() ? direct : 0));
         }
     }
     (void)queue.add_used(mem, chain.head, used);

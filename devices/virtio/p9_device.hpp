@@ -53,6 +53,7 @@ class P9Device final : public VirtioDevice {
     explicit P9Device(p9::Server server) : m_server(std::move(server)) {}
     void run();
     void serve(const DescriptorChain& chain);
+    bool read_sink(const DescriptorChain& chain);
 
     p9::Server m_server;
     std::vector<uint8_t> m_config;
@@ -62,6 +63,7 @@ class P9Device final : public VirtioDevice {
     IoThread m_io{ThreadRole::P9};
     std::optional<ActivateContext> m_context;
     std::vector<uint8_t> m_request;
+    std::vector<iovec> m_sink;
 };
 
 } // namespace hyper::virtio

@@ -1,6 +1,9 @@
 #include "devices/virtio/p9_device.hpp"
 
+#include <algorithm>
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "devices/virtio/mmio.hpp"
 #include "devices/virtio/p9_test_client.hpp"
@@ -81,4 +84,113 @@ TEST_CASE("virtio-9p: config tag and a Tversion round trip through the queue") {
     REQUIRE(wait_until([&] { return drv.used_idx() == 2; }));
     CHECK(drv.used(1).len == 0);
     mmio_write(*transport, 0x70, 0); // reset joins the thread
+}
+
+TEST_CASE("virtio-9p: Tread data goes straight into split guest buffers") {
+    TempDir dir;
+    std::vector<uint8_t> file(100000);
+    for (size_t i = 0; i < file.size(); i++)
+        file[i] = static_cast<uint8_t>(i * 7 + i / 256);
+    {
+        Fd f(::open(dir.file("data.bin").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+        REQUIRE(::write(f.get(), file.data(), file.size()) == static_cast<ssize_t>(file.size()));
+    }
+    auto dev = P9Device::create({dir.path(), "t", false});
+    REQUIRE(dev);
+    GuestMemory mem = make_memory(4 << 20);
+    FakeDriver drv(mem, 16, 0x1000);
+    auto transport =
+        MmioTransport::create(std::move(*dev), mem, devices::IrqLine(EventFd::create().value()))
+            .value();
+    mmio_write(*transport, 0x14, 0);
+    uint64_t features = mmio_read(*transport, 0x10);
+    mmio_write(*transport, 0x14, 1);
+    features |= uint64_t{mmio_read(*transport, 0x10)} << 32;
+    REQUIRE((mmio_bring_up(*transport, features, drv) & k_status_driver_ok) != 0);
+
+    // Sends one T-message; the reply lands in `out` (split as given); returns used length.
+    uint16_t sent = 0;
+    auto rpc = [&](auto fill, std::vector<Buffer> out) {
+        std::vector<uint8_t> msg;
+        p9::Writer w(msg);
+        fill(w);
+        w.finish();
+        REQUIRE(mem.write(GuestAddress(0x100000), msg));
+        std::vector<Buffer> bufs{{0x100000, static_cast<uint32_t>(msg.size()), false}};
+        bufs.insert(bufs.end(), out.begin(), out.end());
+        drv.add_chain(bufs);
+        mmio_write(*transport, MmioTransport::k_queue_notify_offset, 0);
+        sent++;
+        REQUIRE(wait_until([&] { return drv.used_idx() == sent; }));
+        return drv.used(sent - 1).len;
+    };
+    std::vector<Buffer> small{{0x200000, 4096, true}};
+    rpc(
+        [](p9::Writer& w) {
+            w.begin(p9::k_tversion, p9::k_no_tag);
+            w.u32(1 << 20);
+            w.str("9P2000.L");
+        },
+        small);
+    rpc(
+        [](p9::Writer& w) {
+            w.begin(p9::k_tattach, 1);
+            w.u32(0);
+            w.u32(p9::k_no_fid);
+            w.str("");
+            w.str("");
+            w.u32(0);
+        },
+        small);
+    rpc(
+        [](p9::Writer& w) {
+            w.begin(p9::k_twalk, 2);
+            w.u32(0);
+            w.u32(1);
+            w.u16(1);
+            w.str("data.bin");
+        },
+        small);
+    rpc(
+        [](p9::Writer& w) {
+            w.begin(p9::k_tlopen, 3);
+            w.u32(1);
+            w.u32(0);
+        },
+        small);
+    // The header itself split (5 + 20 bytes), then a page: 25 + 4096 - 11 data bytes fit.
+    std::vector<Buffer> split{{0x200000, 5, true}, {0x200100, 20, true}, {0x201000, 4096, true}};
+    uint32_t len = rpc(
+        [](p9::Writer& w) {
+            w.begin(p9::k_tread, 4);
+            w.u32(1);
+            w.u64(3);
+            w.u32(50000);
+        },
+        split);
+    uint32_t data_len = 5 + 20 + 4096 - 11;
+    REQUIRE(len == 11 + data_len);
+    std::vector<uint8_t> reply(len);
+    REQUIRE(mem.read(GuestAddress(0x200000), std::span(reply.data(), 5)));
+    REQUIRE(mem.read(GuestAddress(0x200100), std::span(reply.data() + 5, 20)));
+    REQUIRE(mem.read(GuestAddress(0x201000), std::span(reply.data() + 25, len - 25)));
+    p9::Reader r(reply);
+    CHECK(r.u32() == len);
+    CHECK(r.u8() == p9::k_tread + 1);
+    CHECK(r.u16() == 4);
+    CHECK(r.u32() == data_len);
+    CHECK(std::equal(reply.begin() + 11, reply.end(), file.begin() + 3));
+
+    // An error (a fid that is not open) still comes back as Rlerror.
+    len = rpc(
+        [](p9::Writer& w) {
+            w.begin(p9::k_tread, 5);
+            w.u32(0);
+            w.u64(0);
+            w.u32(100);
+        },
+        split);
+    REQUIRE(mem.read(GuestAddress(0x200000), std::span(reply.data(), 5)));
+    CHECK(reply[4] == p9::k_rlerror);
+    mmio_write(*transport, 0x70, 0);
 }

@@ -33,8 +33,8 @@ int Server::lopen(Reader& r, Writer& w) {
     Fid* f = find(fid);
     if (!f)
         return EBADF;
-    if (f->io.valid())
-        return EBADF; // already open
+    if (f->io.valid() || f->xattr)
+        return EBADF; // already open, or an xattr
     int flags = host_open_flags(dotl);
     if (m_read_only && writes(flags))
         return EROFS;
@@ -47,6 +47,7 @@ int Server::lopen(Reader& r, Writer& w) {
     struct stat st {};
     if (int e = stat_fd(fd, st); e < 0)
         return -e;
+    f->inode = {st.st_dev, st.st_ino};
     w.qid(make_qid(st));
     w.u32(k_iounit);
     return 0;
@@ -81,6 +82,7 @@ int Server::lcreate(Reader& r, Writer& w) {
     dir->io = std::move(io);
     dir->components.emplace_back(name);
     dir->is_dir = false;
+    dir->inode = {st.st_dev, st.st_ino};
     w.qid(make_qid(st));
     w.u32(k_iounit);
     return 0;
@@ -93,6 +95,8 @@ int Server::read(Reader& r, Writer& w) {
     if (!r.ok())
         return EPROTO;
     Fid* f = find(fid);
+    if (f && f->xattr)
+        return xattr_read(*f->xattr, offset, count, w);
     if (!f || !f->io.valid())
         return EBADF;
     if (f->is_dir)
@@ -103,6 +107,16 @@ int Server::read(Reader& r, Writer& w) {
     size_t want = std::min<size_t>(count, room);
     size_t count_at = w.size();
     w.u32(0);
+    if (!m_read_sink.empty()) { // straight into the guest's buffers
+        ssize_t n = read_into_sink(f->io.get(), want, offset);
+        if (n < 0)
+            return static_cast<int>(-n);
+        m_read_direct = static_cast<size_t>(n);
+        uint32_t got = static_cast<uint32_t>(n);
+        for (size_t i = 0; i < 4; i++)
+            *w.at(count_at + i) = static_cast<uint8_t>(got >> (8 * i));
+        return 0;
+    }
     uint8_t* buf = w.reserve(want);
     ssize_t n;
     do {
@@ -117,6 +131,24 @@ int Server::read(Reader& r, Writer& w) {
     return 0;
 }
 
+// preadv of at most `want` bytes into m_read_sink. Bytes or -errno.
+ssize_t Server::read_into_sink(int fd, size_t want, uint64_t offset) {
+    iovec iov[k_max_sink_iov];
+    int n = 0;
+    for (const iovec& v : m_read_sink) {
+        if (want == 0 || n == k_max_sink_iov)
+            break;
+        size_t len = std::min(v.iov_len, want);
+        iov[n++] = {v.iov_base, len};
+        want -= len;
+    }
+    ssize_t got;
+    do {
+        got = ::preadv(fd, iov, n, static_cast<off_t>(offset));
+    } while (got < 0 && errno == EINTR);
+    return got < 0 ? -errno : got;
+}
+
 int Server::write(Reader& r, Writer& w) {
     uint32_t fid = r.u32();
     uint64_t offset = r.u64();
@@ -125,6 +157,8 @@ int Server::write(Reader& r, Writer& w) {
     if (!r.ok())
         return EPROTO;
     Fid* f = find(fid);
+    if (f && f->xattr)
+        return xattr_write(*f->xattr, offset, data, w);
     if (!f || !f->io.valid())
         return EBADF;
     if (m_read_only)

@@ -25,6 +25,8 @@ Result<Server> Server::open(const std::string& path, bool read_only, size_t max_
 
 void Server::reset() {
     m_fids.clear();
+    m_lock_files.clear();
+    m_lock_owners = 0;
     m_msize = 0;
 }
 
@@ -81,19 +83,30 @@ std::vector<uint8_t> Server::handle(std::span<const uint8_t> request, uint32_t r
     if (type != k_tversion && m_msize == 0)
         return make_error(tag, EPROTO); // Tversion first
     Reader body(request.subspan(k_header_size, size - k_header_size));
+    m_read_direct = 0;
     m_reply_limit = std::min(reply_limit, m_msize ? m_msize : k_max_msize);
     std::vector<uint8_t> out;
     out.reserve(256);
     Writer w(out);
     w.begin(static_cast<uint8_t>(type + 1), tag);
     int err = dispatch(type, body, w);
+    m_read_sink = {};
+    if (err != 0)
+        m_read_direct = 0;
     if (err == 0 && !body.ok())
         err = EPROTO;
     if (err != 0)
         return make_error(tag, static_cast<uint32_t>(err));
     w.finish();
-    if (out.size() > m_reply_limit)
+    if (m_read_direct > 0) { // the message's size counts the data already in the buffers
+        uint32_t total = static_cast<uint32_t>(out.size() + m_read_direct);
+        for (size_t i = 0; i < 4; i++)
+            out[i] = static_cast<uint8_t>(total >> (8 * i));
+    }
+    if (out.size() + m_read_direct > m_reply_limit) {
+        m_read_direct = 0;
         return make_error(tag, EMSGSIZE);
+    }
     return out;
 }
 
@@ -108,8 +121,8 @@ int Server::dispatch(uint8_t type, Reader& r, Writer& w) {
     case k_tsetattr: return setattr(r, w);
     case k_tstatfs: return statfs(r, w);
     case k_treadlink: return readlink(r, w);
-    case k_tlock: return lock(r, w, false);
-    case k_tgetlock: return lock(r, w, true);
+    case k_tlock: return lock(r, w);
+    case k_tgetlock: return getlock(r, w);
     case k_tlopen: return lopen(r, w);
     case k_tlcreate: return lcreate(r, w);
     case k_tread: return read(r, w);
@@ -125,8 +138,8 @@ int Server::dispatch(uint8_t type, Reader& r, Writer& w) {
     case k_tfsync: return fsync(r, w);
     case k_tflush: r.u16(); return 0; // requests complete in order: nothing to abort
     case k_tauth: return EOPNOTSUPP;  // no authentication: attach directly
-    case k_txattrwalk:
-    case k_txattrcreate: return EOPNOTSUPP;
+    case k_txattrwalk: return xattrwalk(r, w);
+    case k_txattrcreate: return xattrcreate(r, w);
     default: return EOPNOTSUPP;
     }
 }
@@ -139,6 +152,8 @@ int Server::version(Reader& r, Writer& w) {
     if (msize < 4096)
         return EINVAL;
     m_fids.clear(); // a new session
+    m_lock_files.clear();
+    m_lock_owners = 0;
     m_msize = std::min(msize, k_max_msize);
     m_reply_limit = std::min(m_reply_limit, m_msize);
     w.u32(m_msize);
@@ -247,7 +262,16 @@ int Server::clunk(Reader& r, Writer&, bool remove) {
     if (!f)
         return EBADF;
     int err = 0;
-    if (remove) {
+    if (f->io.valid() && m_lock_files.count(f->inode)) {
+        bool other_open = std::any_of(m_fids.begin(), m_fids.end(), [&](const auto& e) {
+            return e.first != fid && e.second.io.valid() && e.second.inode == f->inode;
+        });
+        if (!other_open)
+            drop_locks(*f, 0, true);
+    }
+    if (f->xattr && f->xattr->writing)
+        err = xattr_commit(*f);
+    else if (remove) {
         Fd parent;
         std::string name;
         if (m_read_only)
@@ -327,34 +351,6 @@ int Server::readlink(Reader& r, Writer& w) {
     if (n < 0)
         return errno == ENOENT ? EINVAL : errno; // "" on a non-symlink: ENOENT
     w.str(std::string_view(buf, static_cast<size_t>(n)));
-    return 0;
-}
-
-// Advisory locks are answered without taking host locks: the guest is the only user of
-// the share and its own kernel arbitrates between its processes.
-int Server::lock(Reader& r, Writer& w, bool get) {
-    uint32_t fid = r.u32();
-    uint8_t type = r.u8();
-    if (!get)
-        r.u32(); // flags
-    uint64_t start = r.u64();
-    uint64_t length = r.u64();
-    uint32_t proc_id = r.u32();
-    std::string_view client = r.str();
-    if (!r.ok())
-        return EPROTO;
-    if (!find(fid))
-        return EBADF;
-    (void)type;
-    if (!get) {
-        w.u8(0); // P9_LOCK_SUCCESS
-        return 0;
-    }
-    w.u8(2); // F_UNLCK: no conflicting lock
-    w.u64(start);
-    w.u64(length);
-    w.u32(proc_id);
-    w.str(client);
     return 0;
 }
 

@@ -13,11 +13,21 @@
 // list may be stale; ".." then re-walks the old names, still beneath the root.
 // Created files never get set-uid/set-gid bits (mode & 01777), and mknod makes regular
 // files and fifos only. A read-only share answers EROFS to every modifying request.
+// Extended attributes: only the user.* namespace and POSIX ACLs, on regular files and
+// directories (security.*, trusted.* and other system.* names could give host files
+// capabilities or steer host software: refused). Locks are real host locks (open file
+// description locks on the fid's open file), so host processes and the guest see each
+// other's locks; a conflicting request is answered BLOCKED and the client retries.
+// At most k_max_lock_owners files hold locks at once (ENOLCK beyond).
 //
 // Not thread-safe: one device I/O thread owns it.
 #include <cstdint>
+#include <fcntl.h>
+#include <map>
+#include <memory>
 #include <span>
 #include <string>
+#include <sys/uio.h>
 #include <unordered_map>
 #include <vector>
 
@@ -29,12 +39,27 @@ namespace hyper::p9 {
 
 constexpr uint32_t k_max_msize = 512 * 1024 + k_io_header_size;
 constexpr size_t k_max_fids = 65536;
+constexpr size_t k_max_lock_owners = 1024;
+constexpr int k_max_sink_iov = 256;
+constexpr uint32_t k_rread_header_size = k_header_size + 4; // + count[4]
+
+// A fid turned into an extended attribute by Txattrwalk (the value, read with Tread) or
+// Txattrcreate (the value being written with Twrite; set on Tclunk).
+struct XattrFid {
+    std::string name;
+    std::vector<uint8_t> value;
+    bool writing{false};
+    uint64_t size{0}; // Txattrcreate's announced size
+    int flags{0};     // XATTR_CREATE / XATTR_REPLACE
+};
 
 struct Fid {
     Fd path;                             // O_PATH (or a dup of `io`)
     Fd io;                               // after Tlopen/Tlcreate
     std::vector<std::string> components; // from the root
     bool is_dir{false};
+    std::unique_ptr<XattrFid> xattr;       // set: this fid is an xattr, not a file
+    std::pair<uint64_t, uint64_t> inode{}; // device and inode, once open
 };
 
 class Server {
@@ -46,6 +71,13 @@ class Server {
     // One request; the reply is at most min(msize, reply_limit) bytes (reads and
     // readdirs are clamped to fit; anything else too big becomes Rlerror(EMSGSIZE)).
     std::vector<uint8_t> handle(std::span<const uint8_t> request, uint32_t reply_limit);
+
+    // The guest memory an Rread's data may go straight into (the reply buffers after the
+    // 11-byte Rread header), for the next handle() only: a Tread then preads into it and
+    // the reply holds just the header; read_direct_bytes() says how much went there.
+    // Without it (or for anything but a file read) the data is in the reply.
+    void set_read_sink(std::span<const iovec> sink) { m_read_sink = sink; }
+    size_t read_direct_bytes() const { return m_read_direct; }
 
     uint32_t msize() const { return m_msize; }
     size_t fid_count() const { return m_fids.size(); }
@@ -65,11 +97,24 @@ class Server {
     int setattr(Reader& r, Writer& w);
     int statfs(Reader& r, Writer& w);
     int readlink(Reader& r, Writer& w);
-    int lock(Reader& r, Writer& w, bool get);
+    int lock(Reader& r, Writer& w);
+    int getlock(Reader& r, Writer& w);
+    int xattrwalk(Reader& r, Writer& w);
+    int xattrcreate(Reader& r, Writer& w);
+    int xattr_read(const XattrFid& x, uint64_t offset, uint32_t count, Writer& w);
+    int xattr_write(XattrFid& x, uint64_t offset, std::span<const uint8_t> data, Writer& w);
+    int xattr_commit(const Fid& f);
+    int lock_fd(const Fid& f, uint32_t proc_id);
+    int fcntl_lock(uint32_t fid, uint32_t proc_id, uint8_t type, uint64_t start, uint64_t length,
+                   int cmd, struct flock& fl);
+    // Forgets `proc_id`'s locks on `f`'s file (every owner's when `all`), closing their
+    // open files; `all` only when no other open fid names the file.
+    void drop_locks(const Fid& f, uint32_t proc_id, bool all);
     int lopen(Reader& r, Writer& w);
     int lcreate(Reader& r, Writer& w);
     int read(Reader& r, Writer& w);
     int write(Reader& r, Writer& w);
+    ssize_t read_into_sink(int fd, size_t want, uint64_t offset);
     int readdir(Reader& r, Writer& w);
     int mkdir(Reader& r, Writer& w);
     int mknod(Reader& r, Writer& w);
@@ -97,6 +142,15 @@ class Server {
     uint32_t m_msize{0};
     uint32_t m_reply_limit{0};
     std::unordered_map<uint32_t, Fid> m_fids;
+    std::span<const iovec> m_read_sink;
+    size_t m_read_direct{0};
+    // One open file per (host file, guest lock owner) holds that owner's locks, so the
+    // guest's POSIX semantics hold on the host: one owner's locks never conflict with
+    // each other and an unlock by another owner (e.g. a child closing an inherited fd)
+    // leaves them alone. Closed when the owner unlocks the whole file, or when the last
+    // open fid of the file is clunked (the guest can hold no lock on it any more).
+    std::map<std::pair<uint64_t, uint64_t>, std::unordered_map<uint32_t, Fd>> m_lock_files;
+    size_t m_lock_owners{0};
 };
 
 } // namespace hyper::p9

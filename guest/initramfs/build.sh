@@ -4,7 +4,8 @@
 # Cached by the hash of everything that goes in: a second call is instant.
 # Usage: guest/initramfs/build.sh [--tools] [--add SRC:DST]... [BUSYBOX]
 #   --tools        also the test tools, with their shared libraries: e2fsprogs (mkfs.ext4,
-#                  e2fsck), socat, iperf3. Without it the image is busybox alone (fastest boot).
+#                  e2fsck), socat, iperf3, getfattr/setfattr, flock. Without it the image is busybox
+#                  alone (fastest boot).
 #   --add SRC:DST  also put host file SRC at DST in the image (e.g. a static benchmark tool)
 #   --modules DIR  also the kernel modules a modular (distribution) kernel needs for vmm's
 #                  devices, from the module tree DIR (/lib/modules/VERSION): virtio_mmio,
@@ -67,7 +68,8 @@ fi
 cache_root="${HYPER_CACHE:-$HOME/.cache/hyper}"
 # extra dynamically linked tools for the tests (with their libraries): ext4 tools
 extra_bins=()
-[ "$tools" = 1 ] && extra_bins=(/sbin/mke2fs /sbin/e2fsck /usr/bin/socat /usr/bin/iperf3)
+[ "$tools" = 1 ] && extra_bins=(/sbin/mke2fs /sbin/e2fsck /usr/bin/socat /usr/bin/iperf3 /usr/bin/getfattr
+  /usr/bin/setfattr /usr/bin/flock)
 for b in ${extra_bins[@]+"${extra_bins[@]}"}; do
   [ -x "$b" ] || { echo "initramfs/build.sh: $b missing: run scripts/install-deps.sh" >&2; exit 1; }
 done

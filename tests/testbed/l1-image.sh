@@ -62,11 +62,13 @@ install -m 0755 "$here/l1-init" "$stage/init"
 # Kernel modules in load order. busybox insmod reads plain .ko files only, so a compressed
 # module is unpacked here.
 : > "$stage/etc/l1-modules"
-# After KVM: TAP and bridge for the virtio-net tests, vhost-vsock for QEMU as a vsock peer.
+# After KVM: TAP and bridge for the virtio-net tests, vhost-vsock for QEMU as a vsock peer,
+# ext4 on a loop device for shares that need a file system with xattrs (L1's root has none).
 for m in virt/lib/irqbypass drivers/crypto/ccp/ccp arch/x86/kvm/kvm arch/x86/kvm/kvm-amd arch/x86/kvm/kvm-intel \
     drivers/net/tun net/llc/llc net/802/stp net/bridge/bridge \
     drivers/vhost/vhost_iotlb drivers/vhost/vhost net/vmw_vsock/vsock \
-    net/vmw_vsock/vmw_vsock_virtio_transport_common drivers/vhost/vhost_vsock; do
+    net/vmw_vsock/vmw_vsock_virtio_transport_common drivers/vhost/vhost_vsock \
+    lib/crc16 fs/mbcache fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4 drivers/block/loop; do
   dst="$stage/lib/modules/$(basename "$m").ko"
   if [ -f "$moddir/$m.ko" ]; then cp "$moddir/$m.ko" "$dst"
   elif [ -f "$moddir/$m.ko.xz" ]; then xz -dc "$moddir/$m.ko.xz" > "$dst"

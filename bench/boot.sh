@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Boot latency: from launching the VMM to the guest init's first console line
+# ("HYPER-GUEST ..."), timed from outside by tests/helpers/bootwatch, in the nested test
+# bed. N runs (alternating) of each configuration on the same kernel and initramfs:
+#   hyper-bzimage   vmm, project kernel as bzImage (decompresses itself)
+#   hyper-vmlinux   vmm, the same kernel as an ELF through its PVH entry (no decompression)
+#   hyper-stock     vmm, Debian's stock kernel (L1's own vmlinuz)
+#   qemu-bzimage    QEMU microvm (qboot, no ACPI/PIC/PIT, -nodefaults), same bzImage
+#   qemu-vmlinux    QEMU microvm, same vmlinux through PVH
+# Prints median/min/max per configuration and the hyper/QEMU ratio of the medians for the
+# matching kernel format; writes build/bench/boot/boot.csv and boot.png (gnuplot).
+# Figures are nested and emulated (L1 runs under TCG): ratios carry over, absolute values
+# do not.
+#
+# Usage: bench/boot.sh   (env: RUNS=10, MIB=128)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+RUNS=${RUNS:-10} MIB=${MIB:-128}
+. bench/lib/common.sh
+bench_prepare boot
+cp "$kdir/vmlinux" "$work/payload/guest/vmlinux"
+kver=$(cd /lib/modules && for v in *; do [ -f "/boot/vmlinuz-$v" ] && echo "$v"; done | sort -V | tail -n1)
+cp "/boot/vmlinuz-$kver" "$work/payload/guest/vmlinuz-stock"
+cp "$(guest/initramfs/build.sh)" "$work/payload/guest/initramfs.cpio.gz"
+cat > "$work/payload/run.sh" <<EOS
+. /payload/lib.sh
+export PATH=/payload/bin:\$PATH
+G=/payload/guest I=/payload/guest/initramfs.cpio.gz
+CMD="console=ttyS0 panic=-1 quiet hyper.action=poweroff"
+watch() { bootwatch HYPER-GUEST 120 -- "\$@" 2>/dev/null || echo FAILED; }
+hyper() { watch /payload/bin/vmm --kernel "\$1" --initrd \$I --memory $MIB --cmdline "\$CMD"; }
+qemu() { watch /payload/bin/qemu-system-x86_64 -L /usr/share/qemu \\
+  -M microvm,x-option-roms=off,pit=off,pic=off,rtc=on,isa-serial=on,acpi=off \\
+  -accel kvm -cpu host -m $MIB -smp 1 -nographic -no-reboot -nodefaults -no-user-config \\
+  -serial stdio -kernel "\$1" -initrd \$I -append "\$CMD reboot=t"; }
+for round in \$(seq 1 $RUNS); do
+  echo "BOOT hyper-bzimage \$(hyper \$G/bzImage)"
+  echo "BOOT qemu-bzimage \$(qemu \$G/bzImage)"
+  echo "BOOT hyper-vmlinux \$(hyper \$G/vmlinux)"
+  echo "BOOT qemu-vmlinux \$(qemu \$G/vmlinux)"
+  echo "BOOT hyper-stock \$(hyper \$G/vmlinuz-stock)"
+done
+exit 0
+EOS
+EXTRA_BINS="build/bootwatch" bench_run_l1 "boot" >/dev/null 2>&1 || true
+python3 bench/lib/boot_report.py --csv "$work/boot.csv" --png "$work/boot.png" \
+  --title "Boot to init, nested KVM (L1 under TCG), $RUNS runs" < "$work/l1.log" |
+  tee "$work/table.txt"

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Reads "BOOT <config> <microseconds>" lines (bench/boot.sh's L1 log) and prints, per
+configuration, runs, median, min and max in milliseconds, and for each hyper-X the ratio
+of QEMU's median for qemu-X to hyper's (higher: hyper boots faster). Writes every run to
+a CSV and, with gnuplot installed, a PNG of the runs per configuration."""
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--csv")
+    ap.add_argument("--png")
+    ap.add_argument("--title", default="boot")
+    args = ap.parse_args()
+    runs, order, failed = {}, [], {}
+    for line in sys.stdin:
+        w = line.replace("\r", "").split()
+        if len(w) != 3 or w[0] != "BOOT":
+            continue
+        cfg = w[1]
+        if cfg not in order:
+            order.append(cfg)
+        try:
+            runs.setdefault(cfg, []).append(int(w[2]) / 1000.0)
+        except ValueError:
+            failed[cfg] = failed.get(cfg, 0) + 1
+    print(args.title)
+    print(f"    {'configuration':<16}{'runs':>5}{'median ms':>11}{'min ms':>9}{'max ms':>9}"
+          f"{'qemu/hyper':>12}")
+    for cfg in order:
+        v = runs.get(cfg, [])
+        if not v:
+            print(f"    {cfg:<16}{0:>5}   all {failed.get(cfg, 0)} runs failed")
+            continue
+        ratio = ""
+        peer = "qemu-" + cfg.split("-", 1)[1]
+        if cfg.startswith("hyper-") and runs.get(peer):
+            ratio = f"{statistics.median(runs[peer]) / statistics.median(v):.2f}x"
+        note = f"  ({failed[cfg]} failed)" if cfg in failed else ""
+        print(f"    {cfg:<16}{len(v):>5}{statistics.median(v):>11.1f}{min(v):>9.1f}"
+              f"{max(v):>9.1f}{ratio:>12}{note}")
+    if not runs:
+        return 1
+    if args.csv:
+        with open(args.csv, "w") as f:
+            f.write("configuration,run,ms\n")
+            for cfg in order:
+                for i, ms in enumerate(runs.get(cfg, []), 1):
+                    f.write(f"{cfg},{i},{ms:.3f}\n")
+    if args.png and shutil.which("gnuplot"):
+        data = args.png + ".dat"
+        with open(data, "w") as f:
+            for x, cfg in enumerate(order):
+                for ms in runs.get(cfg, []):
+                    f.write(f"{x} {ms:.3f}\n")
+        tics = ", ".join(f'"{c}" {i}' for i, c in enumerate(order))
+        script = (f'set terminal pngcairo size 900,500; set output "{args.png}"; '
+                  f'set title "{args.title}"; set ylabel "ms to init (nested, emulated)"; '
+                  f'set xtics ({tics}); set xrange [-0.5:{len(order) - 0.5}]; '
+                  f'set yrange [0:*]; set grid ytics; unset key; '
+                  f'plot "{data}" using 1:2 with points pt 7 ps 1')
+        subprocess.run(["gnuplot", "-e", script], check=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
