@@ -102,34 +102,39 @@ void vsock(std::vector<SyscallRule>& r) {
 
 // virtio-9p: a file server confined beneath the share root (openat2 RESOLVE_BENEATH).
 void p9(std::vector<SyscallRule>& r) {
-    r.push_back(any(SCMP_SYS(poll)));       // stop and queue notify eventfds
-    r.push_back(any(SCMP_SYS(openat2)));    // every lookup, one name, beneath the root
-    r.push_back(any(SCMP_SYS(openat)));     // reopening a held fid through /proc/self/fd
-    r.push_back(any(SCMP_SYS(fcntl)));      // F_DUPFD_CLOEXEC, F_GETFL
-    r.push_back(any(SCMP_SYS(newfstatat))); // Tgetattr and lookups
-    r.push_back(any(SCMP_SYS(fstat)));      // (the same, older glibc paths)
-    r.push_back(any(SCMP_SYS(statx)));      // (the same, newer glibc paths)
-    r.push_back(any(SCMP_SYS(fstatfs)));    // Tstatfs
-    r.push_back(any(SCMP_SYS(getdents64))); // Treaddir
-    r.push_back(any(SCMP_SYS(lseek)));      // Treaddir offsets
-    r.push_back(any(SCMP_SYS(pread64)));    // Tread
-    r.push_back(any(SCMP_SYS(pwrite64)));   // Twrite
-    r.push_back(any(SCMP_SYS(mkdirat)));    // Tmkdir
-    r.push_back(any(SCMP_SYS(mknodat)));    // Tmknod (fifos, sockets)
-    r.push_back(any(SCMP_SYS(symlinkat)));  // Tsymlink
-    r.push_back(any(SCMP_SYS(linkat)));     // Tlink
-    r.push_back(any(SCMP_SYS(readlinkat))); // Treadlink
-    r.push_back(any(SCMP_SYS(renameat)));   // Trenameat, Trename
-    r.push_back(any(SCMP_SYS(renameat2)));  // (the same, newer glibc)
-    r.push_back(any(SCMP_SYS(unlinkat)));   // Tunlinkat, Tremove
-    r.push_back(any(SCMP_SYS(fsync)));      // Tfsync
-    r.push_back(any(SCMP_SYS(fdatasync)));  // Tfsync with datasync
-    r.push_back(any(SCMP_SYS(chmod)));      // Tsetattr mode, through /proc/self/fd
-    r.push_back(any(SCMP_SYS(fchmodat)));   // (the same, newer glibc)
-    r.push_back(any(SCMP_SYS(fchownat)));   // Tsetattr uid/gid
-    r.push_back(any(SCMP_SYS(utimensat)));  // Tsetattr times
-    r.push_back(any(SCMP_SYS(ftruncate)));  // Tsetattr size on an open fid
-    r.push_back(any(SCMP_SYS(truncate)));   // Tsetattr size through /proc/self/fd
+    r.push_back(any(SCMP_SYS(poll)));        // stop and queue notify eventfds
+    r.push_back(any(SCMP_SYS(openat2)));     // every lookup, one name, beneath the root
+    r.push_back(any(SCMP_SYS(openat)));      // reopening a held fid through /proc/self/fd
+    r.push_back(any(SCMP_SYS(fcntl)));       // F_DUPFD_CLOEXEC, F_GETFL
+    r.push_back(any(SCMP_SYS(newfstatat)));  // Tgetattr and lookups
+    r.push_back(any(SCMP_SYS(fstat)));       // (the same, older glibc paths)
+    r.push_back(any(SCMP_SYS(statx)));       // (the same, newer glibc paths)
+    r.push_back(any(SCMP_SYS(fstatfs)));     // Tstatfs
+    r.push_back(any(SCMP_SYS(getdents64)));  // Treaddir
+    r.push_back(any(SCMP_SYS(lseek)));       // Treaddir offsets
+    r.push_back(any(SCMP_SYS(pread64)));     // Tread
+    r.push_back(any(SCMP_SYS(preadv)));      // Tread straight into the guest's buffers
+    r.push_back(any(SCMP_SYS(getxattr)));    // Txattrwalk, through /proc/self/fd
+    r.push_back(any(SCMP_SYS(listxattr)));   // Txattrwalk with no name (the list)
+    r.push_back(any(SCMP_SYS(setxattr)));    // Txattrcreate, set on Tclunk
+    r.push_back(any(SCMP_SYS(removexattr))); // Txattrcreate of size 0
+    r.push_back(any(SCMP_SYS(pwrite64)));    // Twrite
+    r.push_back(any(SCMP_SYS(mkdirat)));     // Tmkdir
+    r.push_back(any(SCMP_SYS(mknodat)));     // Tmknod (fifos, sockets)
+    r.push_back(any(SCMP_SYS(symlinkat)));   // Tsymlink
+    r.push_back(any(SCMP_SYS(linkat)));      // Tlink
+    r.push_back(any(SCMP_SYS(readlinkat)));  // Treadlink
+    r.push_back(any(SCMP_SYS(renameat)));    // Trenameat, Trename
+    r.push_back(any(SCMP_SYS(renameat2)));   // (the same, newer glibc)
+    r.push_back(any(SCMP_SYS(unlinkat)));    // Tunlinkat, Tremove
+    r.push_back(any(SCMP_SYS(fsync)));       // Tfsync
+    r.push_back(any(SCMP_SYS(fdatasync)));   // Tfsync with datasync
+    r.push_back(any(SCMP_SYS(chmod)));       // Tsetattr mode, through /proc/self/fd
+    r.push_back(any(SCMP_SYS(fchmodat)));    // (the same, newer glibc)
+    r.push_back(any(SCMP_SYS(fchownat)));    // Tsetattr uid/gid
+    r.push_back(any(SCMP_SYS(utimensat)));   // Tsetattr times
+    r.push_back(any(SCMP_SYS(ftruncate)));   // Tsetattr size on an open fid
+    r.push_back(any(SCMP_SYS(truncate)));    // Tsetattr size through /proc/self/fd
 }
 
 } // namespace
