@@ -107,24 +107,21 @@ int Server::read(Reader& r, Writer& w) {
     size_t want = std::min<size_t>(count, room);
     size_t count_at = w.size();
     w.u32(0);
+    ssize_t n;
     if (!m_read_sink.empty()) { // straight into the guest's buffers
-        ssize_t n = read_into_sink(f->io.get(), want, offset);
+        n = read_into_sink(f->io.get(), want, offset);
         if (n < 0)
             return static_cast<int>(-n);
         m_read_direct = static_cast<size_t>(n);
-        uint32_t got = static_cast<uint32_t>(n);
-        for (size_t i = 0; i < 4; i++)
-            *w.at(count_at + i) = static_cast<uint8_t>(got >> (8 * i));
-        return 0;
+    } else {
+        uint8_t* buf = w.reserve(want);
+        do {
+            n = ::pread(f->io.get(), buf, want, static_cast<off_t>(offset));
+        } while (n < 0 && errno == EINTR);
+        if (n < 0)
+            return errno;
+        w.shrink(count_at + 4 + static_cast<size_t>(n));
     }
-    uint8_t* buf = w.reserve(want);
-    ssize_t n;
-    do {
-        n = ::pread(f->io.get(), buf, want, static_cast<off_t>(offset));
-    } while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return errno;
-    w.shrink(count_at + 4 + static_cast<size_t>(n));
     uint32_t got = static_cast<uint32_t>(n);
     for (size_t i = 0; i < 4; i++)
         *w.at(count_at + i) = static_cast<uint8_t>(got >> (8 * i));
