@@ -1,6 +1,7 @@
 #include "kvm/vcpu.hpp"
 
 #include "kvm/linux_kvm.hpp"
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sys/ioctl.h>
@@ -54,7 +55,12 @@ Result<VcpuExit> Vcpu::run() {
         return VcpuExit{SystemEvent{kind}};
     }
     case KVM_EXIT_INTR: return VcpuExit{Interrupted{}};
-    case KVM_EXIT_INTERNAL_ERROR: return VcpuExit{InternalError{run->internal.suberror}};
+    case KVM_EXIT_INTERNAL_ERROR: {
+        InternalError e{run->internal.suberror, std::min<uint32_t>(run->internal.ndata, 4), {}};
+        for (uint32_t i = 0; i < e.ndata; i++)
+            e.data[i] = run->internal.data[i];
+        return VcpuExit{e};
+    }
     case KVM_EXIT_FAIL_ENTRY:
         return VcpuExit{FailEntry{run->fail_entry.hardware_entry_failure_reason}};
     default: return VcpuExit{Unknown{run->exit_reason}};

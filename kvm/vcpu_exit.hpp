@@ -1,6 +1,7 @@
 #pragma once
 // The typed result of one KVM_RUN: Vcpu::run() decodes kvm_run in one place and returns
 // one of these; the vCPU loop dispatches on it. No <linux/kvm.h> here.
+#include <array>
 #include <cstdint>
 #include <span>
 #include <variant>
@@ -37,6 +38,8 @@ struct SystemEvent { // PSCI (aarch64) or other system events
 struct Interrupted {}; // KVM_RUN returned EINTR: the VMM kicked this vCPU
 struct InternalError {
     uint32_t suberror;
+    uint32_t ndata;               // how many of data[] KVM filled (at most 4 kept)
+    std::array<uint64_t, 4> data; // for emulation failures: flags, instruction length, bytes
 };
 struct FailEntry {
     uint64_t reason;

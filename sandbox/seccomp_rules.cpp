@@ -118,7 +118,8 @@ void p9(std::vector<SyscallRule>& r) {
     r.push_back(any(SCMP_SYS(listxattr)));   // Txattrwalk with no name (the list)
     r.push_back(any(SCMP_SYS(setxattr)));    // Txattrcreate, set on Tclunk
     r.push_back(any(SCMP_SYS(removexattr))); // Txattrcreate of size 0
-    r.push_back(any(SCMP_SYS(pwrite64)));    // Twrite
+    r.push_back(any(SCMP_SYS(pwrite64)));    // Twrite of data in the message (xattrs, small)
+    r.push_back(any(SCMP_SYS(pwritev)));     // Twrite straight from the guest's buffers
     r.push_back(any(SCMP_SYS(mkdirat)));     // Tmkdir
     r.push_back(any(SCMP_SYS(mknodat)));     // Tmknod (fifos, sockets)
     r.push_back(any(SCMP_SYS(symlinkat)));   // Tsymlink

@@ -183,6 +183,7 @@ Result<std::string> setup_virtio_devices(Machine& m,
         auto transport = TRY(virtio::MmioTransport::create(std::move(devs[i]), m.memory,
                                                            devices::IrqLine(std::move(irq))));
         TRY(m.mmio_bus.insert(base, virtio::MmioTransport::k_size, transport));
+        m.virtio.push_back(transport);
         // QueueNotify takes the queue index: one eventfd per queue, matched on it.
         size_t queues = transport->queue_count();
         for (size_t q = 0; q < queues; q++)

@@ -66,7 +66,7 @@ Footprint FootprintProbe::measure(const GuestMemory& memory) const {
     return f;
 }
 
-std::string footprint_json(const Footprint& f, const char* when) {
+std::string footprint_json(const Footprint& f, const char* when, const std::string& devices) {
     char line[512];
     std::snprintf(line, sizeof line,
                   "{\"stats\":\"%s\",\"overhead_kib\":%llu,\"rss_kib\":%llu,"
@@ -76,7 +76,12 @@ std::string footprint_json(const Footprint& f, const char* when) {
                   (unsigned long long)f.guest_resident_kib, (unsigned long long)f.rss_anon_kib,
                   (unsigned long long)f.rss_file_kib, (unsigned long long)f.rss_shmem_kib,
                   (unsigned long long)f.threads, (unsigned long long)f.binary_bytes);
-    return line;
+    std::string out = line;
+    if (!devices.empty()) {
+        out.pop_back(); // the closing brace
+        out += ",\"devices\":{" + devices + "}}";
+    }
+    return out;
 }
 
 } // namespace hyper

@@ -36,6 +36,7 @@ class FootprintProbe {
 };
 
 // One line: {"stats":"<when>","rss_kib":...,...}
-std::string footprint_json(const Footprint& f, const char* when);
+// `devices`: more JSON members to add at the end ("name":{...},...), or empty.
+std::string footprint_json(const Footprint& f, const char* when, const std::string& devices = {});
 
 } // namespace hyper

@@ -10,6 +10,7 @@
 #include "devices/bus.hpp"
 #include "devices/control.hpp"
 #include "devices/serial.hpp"
+#include "devices/virtio/mmio.hpp"
 #include "kvm/kvm.hpp"
 #include "kvm/vcpu.hpp"
 
@@ -25,6 +26,8 @@ class Machine {
     std::vector<std::unique_ptr<kvm::Vcpu>> vcpus;
     std::shared_ptr<devices::Serial> serial;
     std::shared_ptr<devices::ControlPage> control;
+    // the virtio devices, in bus order (also on mmio_bus); --stats reads their counters
+    std::vector<std::shared_ptr<virtio::MmioTransport>> virtio;
     EventFd stop_event;
     // vmm run: the guest runs one app; vmm exits with its status (set before vCPUs run)
     bool run_mode{false};

@@ -102,8 +102,20 @@ Result<int> run_machine(Machine& m, Console& console, bool stats) {
     if (stats)
         probe = TRY(FootprintProbe::open());
     auto print_stats = [&](const char* when) {
-        if (probe)
-            std::fprintf(stderr, "%s\n", footprint_json(probe->measure(m.memory), when).c_str());
+        if (!probe)
+            return;
+        std::string devices;
+        for (size_t i = 0; i < m.virtio.size(); i++) {
+            std::string counters = m.virtio[i]->device().stats_json();
+            if (counters.empty())
+                continue;
+            if (!devices.empty())
+                devices += ',';
+            devices += "\"" + std::string(m.virtio[i]->name()) + "." + std::to_string(i) + "\":{" +
+                       counters + "}";
+        }
+        std::fprintf(stderr, "%s\n",
+                     footprint_json(probe->measure(m.memory), when, devices).c_str());
     };
 
     // The kernel and initrd files were read into heap buffers and freed: give those pages

@@ -1,6 +1,7 @@
 #include "vmm/vcpu_loop.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "base/log.hpp"
 #include "vmm/boot_timer.hpp"
@@ -75,7 +76,15 @@ void vcpu_loop(Machine& m, kvm::Vcpu& vcpu) {
                 },
                 [&](const kvm::Interrupted&) {},
                 [&](const kvm::InternalError& e) {
-                    LOG_ERROR("vCPU %u: KVM internal error (suberror %u)", vcpu.id(), e.suberror);
+                    static const char* const names[] = {
+                        "?", "instruction emulation failed", "exception during emulation",
+                        "event delivery failed", "unexpected exit reason"};
+                    char data[96] = "";
+                    for (uint32_t i = 0, at = 0; i < e.ndata && at < sizeof data; i++)
+                        at += std::snprintf(data + at, sizeof data - at, " 0x%llx",
+                                            (unsigned long long)e.data[i]);
+                    LOG_ERROR("vCPU %u: KVM internal error %u (%s); data:%s", vcpu.id(), e.suberror,
+                              e.suberror < 5 ? names[e.suberror] : "?", data);
                     m.request_stop(to_int(ExitCode::GuestCrash));
                 },
                 [&](const kvm::FailEntry& e) {

@@ -1,13 +1,21 @@
 #!/usr/bin/env python3
-"""Reads "BOOT <config> <microseconds>" lines (bench/boot.sh's L1 log) and prints, per
-configuration, runs, median, min and max in milliseconds, and for each hyper-X the ratio
-of QEMU's median for qemu-X to hyper's (higher: hyper boots faster). Writes every run to
-a CSV and, with gnuplot installed, a PNG of the runs per configuration."""
+"""Reads "BOOT <config> <microseconds>" and "TIMELINE <vmm --boot-timer JSON>" lines
+(bench/boot.sh's L1 log) and prints, per configuration, runs, median, min and max in
+milliseconds, and for each hyper-X the ratio of its median to its QEMU peer's (qemu-X;
+hyper-run against qemu-stock): lower is better. Then the issue's three goals: fastest
+hyper vs fastest QEMU on the same kernel, vmm run vs QEMU on the stock kernel, and the
+VMM's own share of the boot (median of first_kvm_run / the guest init's first mark).
+Writes every run to a CSV and, with gnuplot installed, a PNG of the runs."""
 import argparse
+import json
 import shutil
 import statistics
 import subprocess
 import sys
+
+
+# the QEMU configuration each hyper one is compared with, where the names differ
+PEERS = {"hyper-run": "qemu-stock"}
 
 
 def main():
@@ -16,9 +24,17 @@ def main():
     ap.add_argument("--png")
     ap.add_argument("--title", default="boot")
     args = ap.parse_args()
-    runs, order, failed = {}, [], {}
+    runs, order, failed, shares = {}, [], {}, []
     for line in sys.stdin:
-        w = line.replace("\r", "").split()
+        line = line.replace("\r", "")
+        if line.startswith("TIMELINE "):
+            try:
+                t = json.loads(line.split(" ", 1)[1])["boot_timer_us"]
+                shares.append(t["first_kvm_run"] / t["guest_marks"][0])
+            except (ValueError, KeyError, IndexError, ZeroDivisionError):
+                pass
+            continue
+        w = line.split()
         if len(w) != 3 or w[0] != "BOOT":
             continue
         cfg = w[1]
@@ -30,21 +46,37 @@ def main():
             failed[cfg] = failed.get(cfg, 0) + 1
     print(args.title)
     print(f"    {'configuration':<16}{'runs':>5}{'median ms':>11}{'min ms':>9}{'max ms':>9}"
-          f"{'qemu/hyper':>12}")
+          f"{'hyper/qemu':>12}")
     for cfg in order:
         v = runs.get(cfg, [])
         if not v:
             print(f"    {cfg:<16}{0:>5}   all {failed.get(cfg, 0)} runs failed")
             continue
         ratio = ""
-        peer = "qemu-" + cfg.split("-", 1)[1]
+        peer = PEERS.get(cfg, "qemu-" + cfg.split("-", 1)[1])
         if cfg.startswith("hyper-") and runs.get(peer):
-            ratio = f"{statistics.median(runs[peer]) / statistics.median(v):.2f}x"
+            ratio = f"{statistics.median(v) / statistics.median(runs[peer]):.2f}"
         note = f"  ({failed[cfg]} failed)" if cfg in failed else ""
         print(f"    {cfg:<16}{len(v):>5}{statistics.median(v):>11.1f}{min(v):>9.1f}"
               f"{max(v):>9.1f}{ratio:>12}{note}")
     if not runs:
         return 1
+    med = {c: statistics.median(v) for c, v in runs.items() if v}
+
+    def fastest(prefix):
+        c = [k for k in ("bzimage", "vmlinux") if prefix + k in med]
+        return min(c, key=lambda k: med[prefix + k]) if c else None
+
+    h, q = fastest("hyper-"), fastest("qemu-")
+    if h and q:
+        r = med["hyper-" + h] / med["qemu-" + q]
+        print(f"    goal 1: fastest hyper ({h}) / fastest QEMU ({q}) = {r:.2f} (goal <= 0.85)")
+    if "hyper-run" in med and "qemu-stock" in med:
+        r = med["hyper-run"] / med["qemu-stock"]
+        print(f"    goal 2: vmm run to the app / QEMU stock kernel to init = {r:.2f} (goal <= 0.25)")
+    if shares:
+        print(f"    goal 3: vmm's own phases (start -> first KVM_RUN) / start -> guest init mark"
+              f" = {100 * statistics.median(shares):.1f}% median of {len(shares)} (goal < 5%)")
     if args.csv:
         with open(args.csv, "w") as f:
             f.write("configuration,run,ms\n")

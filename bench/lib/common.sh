@@ -2,7 +2,7 @@
 # bench_prepare NAME: installs deps, builds vmm and the guest kernel, makes
 #   build/bench/NAME/payload/guest with the kernel; sets $work and $kdir.
 # bench_run_l1 TITLE METRIC...: builds the L1 image (vmm, QEMU, EXTRA_BINS) from the payload,
-#   boots it, and prints the table (bench/lib/table.py) of its RESULT lines.
+#   boots it (run-l1.sh with $L1_FLAGS, e.g. --icount), and prints the table (bench/lib/table.py) of its RESULT lines.
 bench_prepare() {
   scripts/install-deps.sh
   [ -f build/build.ninja ] || meson setup build >/dev/null
@@ -22,7 +22,7 @@ bench_run_l1() {
   local img
   img=$(tests/testbed/l1-image.sh --out "$work/l1.cpio" --payload "$work/payload" \
     --bin build/vmm/vmm:vmm "${extra[@]}")
-  tests/testbed/run-l1.sh --initrd "$img" --log "$work/l1.log" --timeout 3000 --quiet || true
+  tests/testbed/run-l1.sh --initrd "$img" --log "$work/l1.log" --timeout 3000 --quiet ${L1_FLAGS:-} || true
   local args=()
   for m in "$@"; do args+=(--metric "$m"); done
   python3 bench/lib/table.py --title "$title" "${args[@]}" ${LOWER_BETTER:-} < "$work/l1.log" |

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "base/event_fd.hpp"
@@ -43,6 +44,9 @@ struct ActivateContext {
     // device status and raises a configuration-change interrupt. The device must stop
     // using the queues until reset().
     std::function<void()> needs_reset;
+    // Thread-safe. True while the "used buffer" interrupt status bit is set: the driver
+    // has not yet acknowledged the last signal_used(). Empty in some unit tests.
+    std::function<bool()> interrupt_pending{};
 };
 
 class VirtioDevice {
@@ -68,6 +72,9 @@ class VirtioDevice {
     // Stops the I/O thread (waits for it) and forgets the queues. Safe to call when not
     // active.
     virtual void reset() = 0;
+    // The device's counters for `vmm --stats`, as JSON members ("name":N,...); empty when
+    // it keeps none. Any thread may ask.
+    virtual std::string stats_json() const { return {}; }
 };
 
 } // namespace hyper::virtio

@@ -40,6 +40,7 @@ std::string format_mac(const MacAddress& mac);
 struct NetCounters {
     uint64_t rx_frames, rx_bytes, rx_dropped, rx_bad_chains;
     uint64_t tx_frames, tx_bytes, tx_dropped, tx_bad_chains;
+    uint64_t rx_waits, tx_waits, interrupts, interrupt_resends;
 };
 
 class Net final : public VirtioDevice {
@@ -70,6 +71,7 @@ class Net final : public VirtioDevice {
     // Whether open() created the TAP (it disappears when the device is destroyed).
     bool created_tap() const { return m_created_tap; }
     NetCounters counters() const;
+    std::string stats_json() const override;
     // The k_offload_* flags given to the endpoint at the last activation.
     unsigned offload() const { return m_offload; }
     // The TUNSETOFFLOAD flags for a negotiated feature set.

@@ -94,6 +94,7 @@ bool NetWorker::stall() {
     if (m_s.rx->broken())
         broken("receive");
     m_rx_stalled = true;
+    m_s.stats->rx_waits.fetch_add(1, std::memory_order_relaxed);
     return true;
 }
 

@@ -58,12 +58,22 @@ void NetWorker::run() {
             // Both: should_notify() also records what the driver has been told.
             bool rx = m_rx_added && m_s.rx->should_notify(m_mem);
             bool tx = m_tx_added && m_s.tx->should_notify(m_mem);
-            if (rx || tx)
+            if (rx || tx) {
                 m_s.signal_used();
+                m_s.stats->interrupts.fetch_add(1, std::memory_order_relaxed);
+            }
         }
         m_rx_added = m_tx_added = false;
         update_interest();
-        int n = ::epoll_wait(m_epoll.get(), events, 4, more ? 0 : -1);
+        // An interrupt the driver has not acknowledged yet is sent again after a while:
+        // a lost one would otherwise stall both queues for good (event suppression
+        // means no later completion asks for another).
+        bool unacked = !more && !m_broken && m_s.interrupt_pending && m_s.interrupt_pending();
+        int n = ::epoll_wait(m_epoll.get(), events, 4, more ? 0 : unacked ? k_resend_ms : -1);
+        if (n == 0 && unacked && m_s.interrupt_pending()) {
+            m_s.signal_used();
+            m_s.stats->interrupt_resends.fetch_add(1, std::memory_order_relaxed);
+        }
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -154,6 +164,7 @@ bool NetWorker::process_tx() {
         }
         if (!send_tx()) {
             m_tx_blocked = true;
+            m_s.stats->tx_waits.fetch_add(1, std::memory_order_relaxed);
             return false;
         }
         if (m_broken)

@@ -132,8 +132,51 @@ bool P9Device::read_sink(const DescriptorChain& chain) {
     return !m_sink.empty();
 }
 
-// One request: copy the T-message out once (at most msize bytes), answer it, copy the
-// reply into the writable buffers. A reply that does not fit is never truncated.
+// The readable part of a Twrite's chain past its `skip`-byte header, up to `limit` bytes,
+// as host iovecs in m_source, so the data is written to the file straight from guest
+// memory. Its byte count, or 0 when some buffer is not plain guest RAM or there are too
+// many (then the data is copied like any message).
+size_t P9Device::write_source(const DescriptorChain& chain, size_t skip, size_t limit) {
+    const GuestMemory& mem = m_context->memory;
+    m_source.clear();
+    size_t want = limit - skip, bytes = 0;
+    for (const Descriptor& d : chain.descriptors) {
+        if (d.writable || bytes == want)
+            break;
+        if (d.len <= skip) {
+            skip -= d.len;
+            continue;
+        }
+        size_t len = std::min<size_t>(d.len - skip, want - bytes);
+        auto span = mem.host_span(d.addr.unchecked_add(skip), len);
+        if (!span || m_source.size() == static_cast<size_t>(p9::k_max_sink_iov))
+            return 0;
+        m_source.push_back({span->data(), len});
+        bytes += len;
+        skip = 0;
+    }
+    return bytes;
+}
+
+// Copies the chain's readable bytes [from, to) into m_request[from, to); ok turns false
+// when some buffer is not guest memory.
+void P9Device::copy_request(const DescriptorChain& chain, size_t from, size_t to, bool& ok) {
+    const GuestMemory& mem = m_context->memory;
+    size_t at = 0;
+    for (const Descriptor& d : chain.descriptors) {
+        if (d.writable || at >= to)
+            break;
+        size_t start = std::max(at, from), end = std::min<size_t>(at + d.len, to);
+        if (start < end)
+            ok = ok && mem.read(d.addr.unchecked_add(start - at),
+                                std::span(m_request.data() + start, end - start));
+        at += d.len;
+    }
+}
+
+// One request: copy the T-message out once (at most msize bytes; a Twrite's data stays
+// in guest memory), answer it, copy the reply into the writable buffers. A reply that
+// does not fit is never truncated.
 void P9Device::serve(const DescriptorChain& chain) {
     const GuestMemory& mem = m_context->memory;
     Queue& queue = *m_context->queues[0];
@@ -142,19 +185,24 @@ void P9Device::serve(const DescriptorChain& chain) {
         uint64_t readable = chain.readable_bytes();
         uint64_t writable = chain.writable_bytes();
         uint32_t limit = m_server.msize() ? m_server.msize() : p9::k_max_msize;
-        m_request.resize(std::min<uint64_t>(readable, limit));
-        size_t at = 0;
+        size_t total = std::min<uint64_t>(readable, limit);
+        m_request.resize(total);
         bool ok = true;
-        for (const Descriptor& d : chain.descriptors) {
-            if (d.writable || at == m_request.size())
-                break;
-            size_t n = std::min<size_t>(d.len, m_request.size() - at);
-            ok = ok && mem.read(d.addr, std::span(m_request.data() + at, n));
-            at += n;
+        size_t head = std::min<size_t>(total, p9::k_twrite_header_size);
+        copy_request(chain, 0, head, ok);
+        size_t source = 0;
+        if (ok && total > head && m_request[4] == p9::k_twrite)
+            source = write_source(chain, head, total);
+        if (source > 0) {
+            m_request.resize(head);
+            m_server.set_write_source(m_source, source);
+        } else {
+            copy_request(chain, head, total, ok);
         }
         std::vector<uint8_t> reply;
         size_t direct = 0;
         if (!ok) {
+            m_server.set_write_source({}, 0);
             reply = p9::make_error(p9::k_no_tag, EFAULT);
         } else {
             if (m_request.size() > 4 && m_request[4] == p9::k_tread && read_sink(chain))

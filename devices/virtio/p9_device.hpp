@@ -54,6 +54,8 @@ class P9Device final : public VirtioDevice {
     void run();
     void serve(const DescriptorChain& chain);
     bool read_sink(const DescriptorChain& chain);
+    void copy_request(const DescriptorChain& chain, size_t from, size_t to, bool& ok);
+    size_t write_source(const DescriptorChain& chain, size_t skip, size_t limit);
 
     p9::Server m_server;
     std::vector<uint8_t> m_config;
@@ -64,6 +66,7 @@ class P9Device final : public VirtioDevice {
     std::optional<ActivateContext> m_context;
     std::vector<uint8_t> m_request;
     std::vector<iovec> m_sink;
+    std::vector<iovec> m_source; // a Twrite's data in guest memory (write_source)
 };
 
 } // namespace hyper::virtio

@@ -86,7 +86,7 @@ TEST_CASE("virtio-9p: config tag and a Tversion round trip through the queue") {
     mmio_write(*transport, 0x70, 0); // reset joins the thread
 }
 
-TEST_CASE("virtio-9p: Tread data goes straight into split guest buffers") {
+TEST_CASE("virtio-9p: Tread and Twrite data go straight between split guest buffers and the file") {
     TempDir dir;
     std::vector<uint8_t> file(100000);
     for (size_t i = 0; i < file.size(); i++)
@@ -108,15 +108,25 @@ TEST_CASE("virtio-9p: Tread data goes straight into split guest buffers") {
     features |= uint64_t{mmio_read(*transport, 0x10)} << 32;
     REQUIRE((mmio_bring_up(*transport, features, drv) & k_status_driver_ok) != 0);
 
-    // Sends one T-message; the reply lands in `out` (split as given); returns used length.
+    // Sends one T-message, cut into readable buffers of the sizes in `cuts` (the rest in
+    // one more; each cut 64 KiB apart); the reply lands in `out` (split as given);
+    // returns the used length.
     uint16_t sent = 0;
-    auto rpc = [&](auto fill, std::vector<Buffer> out) {
+    auto rpc = [&](auto fill, std::vector<Buffer> out, std::vector<uint32_t> cuts = {}) {
         std::vector<uint8_t> msg;
         p9::Writer w(msg);
         fill(w);
         w.finish();
-        REQUIRE(mem.write(GuestAddress(0x100000), msg));
-        std::vector<Buffer> bufs{{0x100000, static_cast<uint32_t>(msg.size()), false}};
+        std::vector<Buffer> bufs;
+        uint32_t at = 0;
+        cuts.push_back(static_cast<uint32_t>(msg.size()));
+        for (uint32_t cut : cuts) {
+            uint32_t n = std::min<uint32_t>(cut, static_cast<uint32_t>(msg.size()) - at);
+            uint64_t addr = 0x100000 + 0x10000 * bufs.size();
+            REQUIRE(mem.write(GuestAddress(addr), std::span(msg.data() + at, n)));
+            bufs.push_back({addr, n, false});
+            at += n;
+        }
         bufs.insert(bufs.end(), out.begin(), out.end());
         drv.add_chain(bufs);
         mmio_write(*transport, MmioTransport::k_queue_notify_offset, 0);
@@ -192,5 +202,60 @@ TEST_CASE("virtio-9p: Tread data goes straight into split guest buffers") {
         split);
     REQUIRE(mem.read(GuestAddress(0x200000), std::span(reply.data(), 5)));
     CHECK(reply[4] == p9::k_rlerror);
+
+    // Twrite: the data is written from the guest's buffers, whichever way it is cut (the
+    // header split 10 + 20 bytes, its last 7 bytes shared with the data).
+    rpc(
+        [](p9::Writer& w) {
+            w.begin(p9::k_twalk, 6);
+            w.u32(0);
+            w.u32(3);
+            w.u16(0);
+        },
+        small);
+    rpc(
+        [](p9::Writer& w) {
+            w.begin(p9::k_tlcreate, 7);
+            w.u32(3);
+            w.str("out.bin");
+            w.u32(O_RDWR);
+            w.u32(0644);
+            w.u32(0);
+        },
+        small);
+    std::vector<uint8_t> data(30000);
+    for (size_t i = 0; i < data.size(); i++)
+        data[i] = static_cast<uint8_t>(i * 13 + 1);
+    auto twrite = [&](uint64_t offset, uint32_t count, size_t bytes, std::vector<uint32_t> cuts) {
+        uint32_t used = rpc(
+            [&](p9::Writer& w) {
+                w.begin(p9::k_twrite, 8);
+                w.u32(3);
+                w.u64(offset);
+                w.u32(count);
+                for (size_t i = 0; i < bytes; i++)
+                    w.u8(data[i]);
+            },
+            small, cuts);
+        std::vector<uint8_t> rep(used);
+        REQUIRE(mem.read(GuestAddress(0x200000), std::span(rep)));
+        return rep;
+    };
+    auto rep = twrite(5, 30000, 30000, {10, 20, 1000, 7});
+    REQUIRE(rep.size() == 11);
+    CHECK(rep[4] == p9::k_twrite + 1);
+    p9::Reader wr(rep);
+    wr.u32(), wr.u8(), wr.u16();
+    CHECK(wr.u32() == 30000);
+    std::vector<uint8_t> back(30005);
+    {
+        Fd f(::open(dir.file("out.bin").c_str(), O_RDONLY | O_CLOEXEC));
+        REQUIRE(::read(f.get(), back.data(), back.size()) == 30005);
+    }
+    CHECK(std::equal(data.begin(), data.end(), back.begin() + 5));
+    // A count that disagrees with the message's size is refused, whatever the cuts.
+    CHECK(twrite(0, 30001, 30000, {23})[4] == p9::k_rlerror);
+    CHECK(twrite(0, 29999, 30000, {23})[4] == p9::k_rlerror);
+    CHECK(twrite(0, 30001, 30000, {})[4] == p9::k_rlerror);
     mmio_write(*transport, 0x70, 0);
 }

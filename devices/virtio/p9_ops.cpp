@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "devices/virtio/p9_fs.hpp"
@@ -21,6 +22,26 @@ constexpr uint32_t k_iounit = 0;      // 0: the client uses msize - P9_IOHDRSZ
 
 bool writes(int flags) {
     return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+}
+
+// preadv (or pwritev when `write`) of the first `bytes` bytes of guest buffers `iovs` at
+// `offset` of the file. Bytes or -errno.
+ssize_t transfer(int fd, std::span<const iovec> iovs, size_t bytes, uint64_t offset, bool write) {
+    iovec iov[k_max_sink_iov];
+    int n = 0;
+    for (const iovec& v : iovs) {
+        if (bytes == 0 || n == k_max_sink_iov)
+            break;
+        size_t len = std::min(v.iov_len, bytes);
+        iov[n++] = {v.iov_base, len};
+        bytes -= len;
+    }
+    ssize_t done;
+    do {
+        done = write ? ::pwritev(fd, iov, n, static_cast<off_t>(offset))
+                     : ::preadv(fd, iov, n, static_cast<off_t>(offset));
+    } while (done < 0 && errno == EINTR);
+    return done < 0 ? -errno : done;
 }
 
 } // namespace
@@ -109,7 +130,7 @@ int Server::read(Reader& r, Writer& w) {
     w.u32(0);
     ssize_t n;
     if (!m_read_sink.empty()) { // straight into the guest's buffers
-        n = read_into_sink(f->io.get(), want, offset);
+        n = transfer(f->io.get(), m_read_sink, want, offset, false);
         if (n < 0)
             return static_cast<int>(-n);
         m_read_direct = static_cast<size_t>(n);
@@ -128,34 +149,35 @@ int Server::read(Reader& r, Writer& w) {
     return 0;
 }
 
-// preadv of at most `want` bytes into m_read_sink. Bytes or -errno.
-ssize_t Server::read_into_sink(int fd, size_t want, uint64_t offset) {
-    iovec iov[k_max_sink_iov];
-    int n = 0;
-    for (const iovec& v : m_read_sink) {
-        if (want == 0 || n == k_max_sink_iov)
-            break;
-        size_t len = std::min(v.iov_len, want);
-        iov[n++] = {v.iov_base, len};
-        want -= len;
-    }
-    ssize_t got;
-    do {
-        got = ::preadv(fd, iov, n, static_cast<off_t>(offset));
-    } while (got < 0 && errno == EINTR);
-    return got < 0 ? -errno : got;
-}
-
 int Server::write(Reader& r, Writer& w) {
     uint32_t fid = r.u32();
     uint64_t offset = r.u64();
     uint32_t count = r.u32();
-    auto data = r.bytes(count);
+    // The data follows in the message, or stayed in the guest's buffers (the source)
+    bool from_source = !m_write_source.empty() && r.remaining() == 0;
+    std::span<const uint8_t> data;
+    std::vector<uint8_t> gathered;
+    if (from_source) {
+        if (count != m_write_source_bytes)
+            return EPROTO; // the message's size and its count disagree
+    } else {
+        data = r.bytes(count);
+    }
     if (!r.ok())
         return EPROTO;
     Fid* f = find(fid);
-    if (f && f->xattr)
+    if (f && f->xattr) {
+        if (from_source) { // rare and small: gather it
+            gathered.reserve(count);
+            for (const iovec& v : m_write_source) {
+                auto* p = static_cast<const uint8_t*>(v.iov_base);
+                size_t n = std::min(v.iov_len, count - gathered.size());
+                gathered.insert(gathered.end(), p, p + n);
+            }
+            data = gathered;
+        }
         return xattr_write(*f->xattr, offset, data, w);
+    }
     if (!f || !f->io.valid())
         return EBADF;
     if (m_read_only)
@@ -163,11 +185,17 @@ int Server::write(Reader& r, Writer& w) {
     if (offset > static_cast<uint64_t>(INT64_MAX))
         return EINVAL;
     ssize_t n;
-    do {
-        n = ::pwrite(f->io.get(), data.data(), data.size(), static_cast<off_t>(offset));
-    } while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return errno;
+    if (from_source) {
+        n = transfer(f->io.get(), m_write_source, count, offset, true);
+        if (n < 0)
+            return static_cast<int>(-n);
+    } else {
+        do {
+            n = ::pwrite(f->io.get(), data.data(), data.size(), static_cast<off_t>(offset));
+        } while (n < 0 && errno == EINTR);
+        if (n < 0)
+            return errno;
+    }
     w.u32(static_cast<uint32_t>(n));
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
+#include <utility>
 
 #include "devices/virtio/p9_fs.hpp"
 
@@ -71,18 +72,27 @@ int Server::reply_qid_at(int dirfd, std::string_view name, Writer& w) const {
 }
 
 std::vector<uint8_t> Server::handle(std::span<const uint8_t> request, uint32_t reply_limit) {
+    // The message may end in guest memory (set_write_source): taken for this one only.
+    std::span<const iovec> source = std::exchange(m_write_source, {});
+    size_t source_bytes = source.empty() ? 0 : m_write_source_bytes;
+    m_write_source_bytes = 0;
     Reader r(request);
     uint32_t size = r.u32();
     uint8_t type = r.u8();
     uint16_t tag = r.u16();
     if (!r.ok())
         return make_error(k_no_tag, EPROTO);
-    if (size < k_header_size || size > request.size() || (m_msize && size > m_msize) ||
-        (type & 1) != 0)
+    if (size < k_header_size || size > request.size() + source_bytes ||
+        (m_msize && size > m_msize) || (type & 1) != 0)
         return make_error(tag, EPROTO);
     if (type != k_tversion && m_msize == 0)
         return make_error(tag, EPROTO); // Tversion first
-    Reader body(request.subspan(k_header_size, size - k_header_size));
+    size_t in_request = std::min<size_t>(size, request.size());
+    if (size > in_request) {
+        m_write_source = source;
+        m_write_source_bytes = size - in_request;
+    }
+    Reader body(request.subspan(k_header_size, in_request - k_header_size));
     m_read_direct = 0;
     m_reply_limit = std::min(reply_limit, m_msize ? m_msize : k_max_msize);
     std::vector<uint8_t> out;
@@ -91,6 +101,8 @@ std::vector<uint8_t> Server::handle(std::span<const uint8_t> request, uint32_t r
     w.begin(static_cast<uint8_t>(type + 1), tag);
     int err = dispatch(type, body, w);
     m_read_sink = {};
+    m_write_source = {};
+    m_write_source_bytes = 0;
     if (err != 0)
         m_read_direct = 0;
     if (err == 0 && !body.ok())

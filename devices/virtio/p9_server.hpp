@@ -41,7 +41,8 @@ constexpr uint32_t k_max_msize = 512 * 1024 + k_io_header_size;
 constexpr size_t k_max_fids = 65536;
 constexpr size_t k_max_lock_owners = 1024;
 constexpr int k_max_sink_iov = 256;
-constexpr uint32_t k_rread_header_size = k_header_size + 4; // + count[4]
+constexpr uint32_t k_rread_header_size = k_header_size + 4;          // + count[4]
+constexpr uint32_t k_twrite_header_size = k_header_size + 4 + 8 + 4; // fid, offset, count
 
 // A fid turned into an extended attribute by Txattrwalk (the value, read with Tread) or
 // Txattrcreate (the value being written with Twrite; set on Tclunk).
@@ -78,6 +79,13 @@ class Server {
     // Without it (or for anything but a file read) the data is in the reply.
     void set_read_sink(std::span<const iovec> sink) { m_read_sink = sink; }
     size_t read_direct_bytes() const { return m_read_direct; }
+    // The rest of the next handle()'s message, past `request`, left in guest memory (a
+    // Twrite's data, `bytes` in all): handle() checks the message's size against the
+    // request plus these, and Twrite pwritev()s straight from them. Next handle() only.
+    void set_write_source(std::span<const iovec> source, size_t bytes) {
+        m_write_source = source;
+        m_write_source_bytes = bytes;
+    }
 
     uint32_t msize() const { return m_msize; }
     size_t fid_count() const { return m_fids.size(); }
@@ -103,6 +111,7 @@ class Server {
     int xattrcreate(Reader& r, Writer& w);
     int xattr_read(const XattrFid& x, uint64_t offset, uint32_t count, Writer& w);
     int xattr_write(XattrFid& x, uint64_t offset, std::span<const uint8_t> data, Writer& w);
+
     int xattr_commit(const Fid& f);
     int lock_fd(const Fid& f, uint32_t proc_id);
     int fcntl_lock(uint32_t fid, uint32_t proc_id, uint8_t type, uint64_t start, uint64_t length,
@@ -114,7 +123,6 @@ class Server {
     int lcreate(Reader& r, Writer& w);
     int read(Reader& r, Writer& w);
     int write(Reader& r, Writer& w);
-    ssize_t read_into_sink(int fd, size_t want, uint64_t offset);
     int readdir(Reader& r, Writer& w);
     int mkdir(Reader& r, Writer& w);
     int mknod(Reader& r, Writer& w);
@@ -144,6 +152,8 @@ class Server {
     std::unordered_map<uint32_t, Fid> m_fids;
     std::span<const iovec> m_read_sink;
     size_t m_read_direct{0};
+    std::span<const iovec> m_write_source;
+    size_t m_write_source_bytes{0};
     // One open file per (host file, guest lock owner) holds that owner's locks, so the
     // guest's POSIX semantics hold on the host: one owner's locks never conflict with
     // each other and an unlock by another owner (e.g. a child closing an inherited fd)

@@ -13,11 +13,11 @@ done
 ip link set hybr0 up
 "$VMM" --kernel "$BZIMAGE" --initrd "$TOOLS_INITRD" --memory 256 \
   --cmdline "$CMDLINE_BASE hyper.action=net-peer hyper.role=listen" \
-  --net tap=hyta,ip=10.0.1.2/24 </dev/null >"$LA" 2>&1 &
+  --net tap=hyta,ip=10.0.1.2/24 --stats </dev/null >"$LA" 2>&1 &
 a=$!
 "$VMM" --kernel "$BZIMAGE" --initrd "$TOOLS_INITRD" --memory 256 \
   --cmdline "$CMDLINE_BASE hyper.action=net-peer hyper.role=send hyper.peer=10.0.1.2 hyper.mib=16" \
-  --net tap=hytb,ip=10.0.1.3/24 </dev/null >"$LB" 2>&1 &
+  --net tap=hytb,ip=10.0.1.3/24 --stats </dev/null >"$LB" 2>&1 &
 b=$!
 i=0
 while [ $i -lt "$VMM_TIMEOUT" ] && { kill -0 $a 2>/dev/null || kill -0 $b 2>/dev/null; }; do
@@ -36,7 +36,8 @@ expect_no_line "$LB" 'PEER-ERROR'
 if [ "$FAILS" != 0 ]; then
   show_log "$LB"
   for t in hyta hytb; do
-    echo "  $t: rx $(cat /sys/class/net/$t/statistics/rx_bytes) tx $(cat /sys/class/net/$t/statistics/tx_bytes) bytes"
+    s=/sys/class/net/$t/statistics
+    echo "  $t: rx $(cat $s/rx_bytes) tx $(cat $s/tx_bytes) bytes; rx $(cat $s/rx_packets) tx $(cat $s/tx_packets) packets; tx_dropped $(cat $s/tx_dropped)"
   done
 fi
 ip link set hybr0 down; brctl delbr hybr0 2>/dev/null
