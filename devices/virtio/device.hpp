@@ -44,9 +44,6 @@ struct ActivateContext {
     // device status and raises a configuration-change interrupt. The device must stop
     // using the queues until reset().
     std::function<void()> needs_reset;
-    // Thread-safe. True while the "used buffer" interrupt status bit is set: the driver
-    // has not yet acknowledged the last signal_used(). Empty in some unit tests.
-    std::function<bool()> interrupt_pending{};
 };
 
 class VirtioDevice {

@@ -239,11 +239,7 @@ void MmioTransport::activate_locked() {
                         {},
                         {},
                         [this] { raise(k_interrupt_used_buffer); },
-                        [this] { set_needs_reset(); },
-                        [this] {
-                            return (m_interrupt_status.load(std::memory_order_acquire) &
-                                    k_interrupt_used_buffer) != 0;
-                        }};
+                        [this] { set_needs_reset(); }};
     for (size_t i = 0; i < m_queues.size(); i++) {
         Queue& q = m_queues[i];
         if (q.ready() && !q.valid(m_memory)) {

@@ -107,7 +107,7 @@ NetCounters Net::counters() const {
     return {get(m_stats.rx_frames),     get(m_stats.rx_bytes),      get(m_stats.rx_dropped),
             get(m_stats.rx_bad_chains), get(m_stats.tx_frames),     get(m_stats.tx_bytes),
             get(m_stats.tx_dropped),    get(m_stats.tx_bad_chains), get(m_stats.rx_waits),
-            get(m_stats.tx_waits),      get(m_stats.interrupts),    get(m_stats.interrupt_resends)};
+            get(m_stats.tx_waits),      get(m_stats.interrupts)};
 }
 
 std::string Net::stats_json() const {
@@ -116,14 +116,13 @@ std::string Net::stats_json() const {
     std::snprintf(line, sizeof line,
                   "\"rx_frames\":%llu,\"rx_bytes\":%llu,\"rx_dropped\":%llu,\"rx_bad_chains\":%llu,"
                   "\"tx_frames\":%llu,\"tx_bytes\":%llu,\"tx_dropped\":%llu,\"tx_bad_chains\":%llu,"
-                  "\"rx_waits\":%llu,\"tx_waits\":%llu,\"interrupts\":%llu,"
-                  "\"interrupt_resends\":%llu",
+                  "\"rx_waits\":%llu,\"tx_waits\":%llu,\"interrupts\":%llu",
                   (unsigned long long)c.rx_frames, (unsigned long long)c.rx_bytes,
                   (unsigned long long)c.rx_dropped, (unsigned long long)c.rx_bad_chains,
                   (unsigned long long)c.tx_frames, (unsigned long long)c.tx_bytes,
                   (unsigned long long)c.tx_dropped, (unsigned long long)c.tx_bad_chains,
                   (unsigned long long)c.rx_waits, (unsigned long long)c.tx_waits,
-                  (unsigned long long)c.interrupts, (unsigned long long)c.interrupt_resends);
+                  (unsigned long long)c.interrupts);
     return line;
 }
 
@@ -162,8 +161,7 @@ Result<void> Net::activate(ActivateContext context) {
                          (f & feature_bit(net::k_f_guest_csum)) != 0,
                          &m_stats,
                          std::move(context.signal_used),
-                         std::move(context.needs_reset),
-                         std::move(context.interrupt_pending)};
+                         std::move(context.needs_reset)};
     m_worker = TRY(NetWorker::create(std::move(setup)));
     if (auto started = m_io.start("virtio-net", [this] { m_worker->run(); }); !started) {
         m_worker.reset();

@@ -40,7 +40,7 @@ std::string format_mac(const MacAddress& mac);
 struct NetCounters {
     uint64_t rx_frames, rx_bytes, rx_dropped, rx_bad_chains;
     uint64_t tx_frames, tx_bytes, tx_dropped, tx_bad_chains;
-    uint64_t rx_waits, tx_waits, interrupts, interrupt_resends;
+    uint64_t rx_waits, tx_waits, interrupts;
 };
 
 class Net final : public VirtioDevice {

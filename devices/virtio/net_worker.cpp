@@ -57,23 +57,17 @@ void NetWorker::run() {
         if (!m_broken) {
             // Both: should_notify() also records what the driver has been told.
             bool rx = m_rx_added && m_s.rx->should_notify(m_mem);
-            bool tx = m_tx_added && m_s.tx->should_notify(m_mem);
+            // A transmit queue we emptied is always reported: the driver may hold its
+            // stack's packets until it has reaped the completed ones.
+            bool tx = m_tx_added && (m_s.tx->should_notify(m_mem) || m_tx_drained);
             if (rx || tx) {
                 m_s.signal_used();
                 m_s.stats->interrupts.fetch_add(1, std::memory_order_relaxed);
             }
         }
-        m_rx_added = m_tx_added = false;
+        m_rx_added = m_tx_added = m_tx_drained = false;
         update_interest();
-        // An interrupt the driver has not acknowledged yet is sent again after a while:
-        // a lost one would otherwise stall both queues for good (event suppression
-        // means no later completion asks for another).
-        bool unacked = !more && !m_broken && m_s.interrupt_pending && m_s.interrupt_pending();
-        int n = ::epoll_wait(m_epoll.get(), events, 4, more ? 0 : unacked ? k_resend_ms : -1);
-        if (n == 0 && unacked && m_s.interrupt_pending()) {
-            m_s.signal_used();
-            m_s.stats->interrupt_resends.fetch_add(1, std::memory_order_relaxed);
-        }
+        int n = ::epoll_wait(m_epoll.get(), events, 4, more ? 0 : -1);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -153,6 +147,7 @@ bool NetWorker::process_tx() {
             }
             if (m_s.tx->enable_notification(mem))
                 continue; // more arrived while we were asking for a kick
+            m_tx_drained = true;
             return false;
         }
         if (!prepare_tx(*chain)) {

@@ -42,12 +42,11 @@ struct NetStats {
     std::atomic<uint64_t> rx_bad_chains{0}; // malformed receive chains, completed empty
     std::atomic<uint64_t> tx_frames{0};
     std::atomic<uint64_t> tx_bytes{0};
-    std::atomic<uint64_t> tx_dropped{0};        // refused by the endpoint
-    std::atomic<uint64_t> tx_bad_chains{0};     // malformed transmit chains, not sent
-    std::atomic<uint64_t> rx_waits{0};          // times packets waited for receive buffers
-    std::atomic<uint64_t> tx_waits{0};          // times a packet waited for the endpoint
-    std::atomic<uint64_t> interrupts{0};        // used-buffer notifications sent
-    std::atomic<uint64_t> interrupt_resends{0}; // sent again: not acknowledged in time
+    std::atomic<uint64_t> tx_dropped{0};    // refused by the endpoint
+    std::atomic<uint64_t> tx_bad_chains{0}; // malformed transmit chains, not sent
+    std::atomic<uint64_t> rx_waits{0};      // times packets waited for receive buffers
+    std::atomic<uint64_t> tx_waits{0};      // times a packet waited for the endpoint
+    std::atomic<uint64_t> interrupts{0};    // used-buffer notifications sent
 };
 
 struct NetWorkerSetup {
@@ -63,7 +62,6 @@ struct NetWorkerSetup {
     NetStats* stats;
     std::function<void()> signal_used;
     std::function<void()> needs_reset;
-    std::function<bool()> interrupt_pending; // may be empty (unit tests)
 };
 
 class NetWorker {
@@ -77,7 +75,6 @@ class NetWorker {
     explicit NetWorker(NetWorkerSetup setup);
     static constexpr size_t k_max_iov = 1024; // IOV_MAX
     static constexpr unsigned k_batch = 256;  // packets per queue per pass
-    static constexpr int k_resend_ms = 50;    // an unacknowledged interrupt is sent again
 
     // An RX chain held by the device, its buffers in m_rx_iov/m_rx_desc in order.
     struct RxChain {
@@ -120,6 +117,7 @@ class NetWorker {
     uint32_t m_tx_len{0};
     bool m_tx_blocked{false}; // m_tx_iov/m_tx_head wait for EPOLLOUT
     bool m_tx_added{false};
+    bool m_tx_drained{false}; // this pass found the transmit queue empty
 
     std::vector<RxChain> m_rx_chains;
     std::vector<iovec> m_rx_iov;
