@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "image/json_depth.hpp"
+
 namespace hyper::image {
 
 using nlohmann::json;
@@ -198,10 +200,12 @@ std::optional<uint64_t> parse_quantity(const std::string& text, uint64_t unit) {
 }
 
 Result<ImageConfig> parse_aci_manifest(const std::string& text) {
+    if (!json_depth_ok(text))
+        return bad("nested deeper than " + std::to_string(k_max_json_depth) + " levels");
     json m;
     try {
         m = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) { // parse_error, or out_of_range for 1e400
         return bad(std::string("not valid JSON: ") + e.what());
     }
     if (!m.is_object())

@@ -104,3 +104,16 @@ TEST_CASE("resource quantities") {
     CHECK_FALSE(parse_quantity("5X", 1));
     CHECK_FALSE(parse_quantity("99999999999999999999", 1));
 }
+
+TEST_CASE("ACI manifest: JSON nested too deep is refused, not a stack overflow") {
+    // nlohmann copies (here: an isolator's value) and dump()s recursively.
+    std::string deep = std::string(400000, '[') + std::string(400000, ']');
+    std::string text = R"({"acKind":"ImageManifest","acVersion":"0.8.0","name":"a",)"
+                       R"("app":{"user":"0","group":"0","isolators":[{"name":"x","value":)" +
+                       deep + "}]}}";
+    CHECK(error_of(text).find("nested") != std::string::npos);
+    // A string full of brackets is not nesting.
+    std::string brackets = R"({"acKind":"ImageManifest","acVersion":"0.8.0","name":"a","x":")" +
+                           std::string(1000, '[') + R"("})";
+    CHECK(parse_aci_manifest(brackets));
+}

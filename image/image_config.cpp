@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "image/json_depth.hpp"
+
 namespace hyper::image {
 
 using nlohmann::json;
@@ -30,10 +32,15 @@ std::string config_to_json(const ImageConfig& c) {
         j["memoryMiB"] = *c.memory_mib;
     if (c.cpus)
         j["cpus"] = *c.cpus;
-    return j.dump(2) + "\n";
+    // Strings from an image are valid UTF-8 (the JSON parser checks), but the name holds
+    // the layout's path and tag from the command line, which need not be: replace what is
+    // not rather than throw.
+    return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 Result<ImageConfig> config_from_json(const std::string& text) {
+    if (!json_depth_ok(text))
+        return fail(ExitCode::BadImage, "cached image config: nested too deep");
     try {
         json j = json::parse(text);
         ImageConfig c;
@@ -71,7 +78,7 @@ std::string join(const std::vector<std::string>& items) {
     for (const auto& s : items) {
         if (!out.empty())
             out += ' ';
-        out += json(s).dump();
+        out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
     }
     return out;
 }

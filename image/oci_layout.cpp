@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "base/file.hpp"
+#include "image/json_depth.hpp"
 #include "image/sha256.hpp"
 
 namespace hyper::image {
@@ -27,9 +28,11 @@ Unexpected bad(const std::string& why) {
 }
 
 Result<json> parse_json(const std::string& text, const std::string& what) {
+    if (!json_depth_ok(text))
+        return bad(what + " is nested deeper than " + std::to_string(k_max_json_depth) + " levels");
     try {
         return json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) { // parse_error, or out_of_range for 1e400
         return bad(what + " is not valid JSON: " + e.what());
     }
 }
@@ -66,6 +69,17 @@ Result<json> read_json_blob(const std::string& dir, const json& desc, const std:
     if (hash.finish_digest() != digest)
         return bad(what + " " + digest + ": content does not match its digest");
     return parse_json(std::string(bytes.begin(), bytes.end()), what);
+}
+
+// obj[key] when it is a string; `fallback` when obj has no such member; nullopt when the
+// member is something else (json::value() would throw).
+std::optional<std::string> string_member(const json& obj, const char* key, const char* fallback) {
+    if (!obj.is_object() || !obj.contains(key))
+        return std::string(fallback);
+    const json& v = obj[key];
+    if (!v.is_string())
+        return std::nullopt;
+    return v.get<std::string>();
 }
 
 bool is_index(const json& j) {
@@ -108,7 +122,7 @@ Result<json> pick_platform(const json& index) {
             continue;
         }
         const json& p = d["platform"];
-        if (p.value("os", "") == "linux" && p.value("architecture", "") == k_arch)
+        if (string_member(p, "os", "") == "linux" && string_member(p, "architecture", "") == k_arch)
             return d;
     }
     return bad(std::string("no linux/") + k_arch + " image in the image index");
@@ -147,12 +161,16 @@ Result<ImageConfig> parse_oci_config(const std::string& text) {
         return bad("the image config is not a JSON object");
     ImageConfig c;
     c.kind = "oci";
-    std::string os = j.value("os", "linux");
-    if (os != "linux")
-        return bad("the image is for os '" + os + "'; vmm runs linux images");
-    std::string arch = j.value("architecture", k_arch);
-    if (arch != k_arch)
-        return bad("the image is for architecture '" + arch + "'; this host runs " + k_arch);
+    auto os = string_member(j, "os", "linux");
+    if (!os)
+        return bad("the image config's os is not a string");
+    if (*os != "linux")
+        return bad("the image is for os '" + *os + "'; vmm runs linux images");
+    auto arch = string_member(j, "architecture", k_arch);
+    if (!arch)
+        return bad("the image config's architecture is not a string");
+    if (*arch != k_arch)
+        return bad("the image is for architecture '" + *arch + "'; this host runs " + k_arch);
     if (!j.contains("config") || j["config"].is_null())
         return c;
     const json& cfg = j["config"];
@@ -232,9 +250,10 @@ Result<OciImage> open_oci_layout(const std::string& dir, const std::string& tag)
         n++;
         std::string what = "layer " + std::to_string(n);
         auto [digest, size] = TRY(descriptor(layer, what));
-        std::string media = layer.value("mediaType", "");
-        if (!layer_media_type_ok(media))
-            return bad(what + ": media type '" + media + "' is not a tar layer vmm can read");
+        auto media = string_member(layer, "mediaType", "");
+        if (!media || !layer_media_type_ok(*media))
+            return bad(what + ": media type '" + media.value_or("(not a string)") +
+                       "' is not a tar layer vmm can read");
         std::string path = blob_path(dir, digest);
         struct stat st {};
         if (::stat(path.c_str(), &st) != 0)

@@ -159,6 +159,9 @@ TEST_CASE("OCI config: non-JSON and foreign platforms are refused") {
     CHECK_FALSE(parse_oci_config(R"({"os":"windows"})"));
     CHECK_FALSE(parse_oci_config(R"({"os":"linux","architecture":"riscv64"})"));
     CHECK_FALSE(parse_oci_config(R"({"config":{"Env":["NOEQUALS"]}})"));
+    // Members of the wrong type are refused (json::value() would have thrown).
+    CHECK_FALSE(parse_oci_config(R"({"os":1})"));
+    CHECK_FALSE(parse_oci_config(R"({"os":"linux","architecture":["amd64"]})"));
     CHECK(parse_oci_config(R"({"os":"linux","architecture":"amd64","config":null})"));
 }
 

@@ -47,47 +47,51 @@ Result<std::unique_ptr<NetWorker>> NetWorker::create(NetWorkerSetup setup) {
 }
 
 void NetWorker::run() {
-    epoll_event events[4];
-    for (;;) {
-        bool more = false;
-        if (!m_broken)
-            more |= process_tx();
-        if (!m_broken)
-            more |= process_rx();
-        if (!m_broken) {
-            // Both: should_notify() also records what the driver has been told.
-            bool rx = m_rx_added && m_s.rx->should_notify(m_mem);
-            // A transmit queue we emptied is always reported: the driver may hold its
-            // stack's packets until it has reaped the completed ones.
-            bool tx = m_tx_added && (m_s.tx->should_notify(m_mem) || m_tx_drained);
-            if (rx || tx) {
-                m_s.signal_used();
-                m_s.stats->interrupts.fetch_add(1, std::memory_order_relaxed);
-            }
-        }
-        m_rx_added = m_tx_added = m_tx_drained = false;
-        update_interest();
-        int n = ::epoll_wait(m_epoll.get(), events, 4, more ? 0 : -1);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            LOG_ERROR("virtio-net: epoll_wait: %s", std::strerror(errno));
-            m_s.needs_reset();
-            return;
-        }
-        for (int i = 0; i < n; i++) {
-            switch (events[i].data.u32) {
-            case k_tag_stop: return;
-            case k_tag_rx_notify:
-                m_s.rx_notify->consume();
-                m_rx_stalled = false;
-                break;
-            case k_tag_tx_notify: m_s.tx_notify->consume(); break;
-            case k_tag_endpoint: on_endpoint_event(events[i].events); break;
-            default: break;
-            }
+    while (step(-1)) {
+    }
+}
+
+bool NetWorker::step(int max_wait_ms) {
+    bool more = false;
+    if (!m_broken)
+        more |= process_tx();
+    if (!m_broken)
+        more |= process_rx();
+    if (!m_broken) {
+        // Both: should_notify() also records what the driver has been told.
+        bool rx = m_rx_added && m_s.rx->should_notify(m_mem);
+        // A transmit queue we emptied is always reported: the driver may hold its
+        // stack's packets until it has reaped the completed ones.
+        bool tx = m_tx_added && (m_s.tx->should_notify(m_mem) || m_tx_drained);
+        if (rx || tx) {
+            m_s.signal_used();
+            m_s.stats->interrupts.fetch_add(1, std::memory_order_relaxed);
         }
     }
+    m_rx_added = m_tx_added = m_tx_drained = false;
+    update_interest();
+    epoll_event events[4];
+    int n = ::epoll_wait(m_epoll.get(), events, 4, more ? 0 : max_wait_ms);
+    if (n < 0) {
+        if (errno == EINTR)
+            return true;
+        LOG_ERROR("virtio-net: epoll_wait: %s", std::strerror(errno));
+        m_s.needs_reset();
+        return false;
+    }
+    for (int i = 0; i < n; i++) {
+        switch (events[i].data.u32) {
+        case k_tag_stop: return false;
+        case k_tag_rx_notify:
+            m_s.rx_notify->consume();
+            m_rx_stalled = false;
+            break;
+        case k_tag_tx_notify: m_s.tx_notify->consume(); break;
+        case k_tag_endpoint: on_endpoint_event(events[i].events); break;
+        default: break;
+        }
+    }
+    return true;
 }
 
 void NetWorker::on_endpoint_event(uint32_t events) {

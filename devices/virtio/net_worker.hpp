@@ -70,6 +70,10 @@ class NetWorker {
     static Result<std::unique_ptr<NetWorker>> create(NetWorkerSetup setup);
     // The thread body; returns once `stop` is signalled (or epoll fails).
     void run();
+    // One turn of run(): a batch on each queue, at most one interrupt, then a wait of at
+    // most `max_wait_ms` (-1: until something happens) and what woke it. false once
+    // `stop` is signalled (or epoll failed). The fuzz target drives the worker with it.
+    bool step(int max_wait_ms);
 
   private:
     explicit NetWorker(NetWorkerSetup setup);

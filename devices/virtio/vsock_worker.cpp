@@ -55,29 +55,42 @@ bool VsockWorker::setup_epoll() {
 }
 
 void VsockWorker::run() {
+    if (!start())
+        return;
+    while (step(-1)) {
+    }
+}
+
+bool VsockWorker::start() {
     if (!setup_epoll()) {
         LOG_ERROR("virtio-vsock: epoll: %s", std::strerror(errno));
         m_setup.needs_reset();
-        return;
+        return false;
     }
     accept_host_clients(); // whoever connected while the device was stopped
+    return true;
+}
+
+bool VsockWorker::step(int max_wait_ms) {
+    bool more = pump();
+    int timeout = more ? 0 : next_timeout_ms();
+    if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms))
+        timeout = max_wait_ms;
     epoll_event events[k_max_events];
-    for (;;) {
-        bool more = pump();
-        int n = ::epoll_wait(m_epoll.get(), events, k_max_events, more ? 0 : next_timeout_ms());
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            LOG_ERROR("virtio-vsock: epoll_wait: %s", std::strerror(errno));
-            m_setup.needs_reset();
-            return;
-        }
-        for (int i = 0; i < n; i++)
-            if (!dispatch(events[i]))
-                return;
-        if (m_next_deadline && VsockClock::now() >= *m_next_deadline)
-            expire_deadlines();
+    int n = ::epoll_wait(m_epoll.get(), events, k_max_events, timeout);
+    if (n < 0) {
+        if (errno == EINTR)
+            return true;
+        LOG_ERROR("virtio-vsock: epoll_wait: %s", std::strerror(errno));
+        m_setup.needs_reset();
+        return false;
     }
+    for (int i = 0; i < n; i++)
+        if (!dispatch(events[i]))
+            return false;
+    if (m_next_deadline && VsockClock::now() >= *m_next_deadline)
+        expire_deadlines(VsockClock::now());
+    return true;
 }
 
 bool VsockWorker::dispatch(const epoll_event& event) {
@@ -331,8 +344,7 @@ int VsockWorker::next_timeout_ms() const {
     return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(left).count());
 }
 
-void VsockWorker::expire_deadlines() {
-    auto now = VsockClock::now();
+void VsockWorker::expire_deadlines(VsockClock::time_point now) {
     std::optional<VsockClock::time_point> next;
     auto consider = [&](VsockClock::time_point t) {
         if (!next || t < *next)

@@ -75,6 +75,15 @@ class VsockWorker {
     VsockWorker& operator=(const VsockWorker&) = delete;
     // Returns once `stop` is signalled; writes nothing to the rings after that.
     void run();
+    // run() in pieces, for the fuzz target that drives the worker on its own thread:
+    // start() sets up epoll (false: it failed, reset asked for); step() is one turn of
+    // the loop, waiting at most `max_wait_ms` (-1: until something happens or the next
+    // deadline), false once `stop` is signalled.
+    bool start();
+    bool step(int max_wait_ms);
+    // Acts on every deadline due at `now` (a REQUEST or full SHUTDOWN the guest has not
+    // answered, unfinished handshakes, lingering sockets).
+    void expire_deadlines(VsockClock::time_point now);
 
   private:
     struct Control {
@@ -113,7 +122,6 @@ class VsockWorker {
     // Makes sure the loop wakes up by `when`.
     void arm_deadline(VsockClock::time_point when);
     int next_timeout_ms() const;
-    void expire_deadlines();
     void transport_reset();
     void close_connections();
 

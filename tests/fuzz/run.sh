@@ -15,7 +15,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 budget=${1:-60}
 build=${FUZZ_BUILD_DIR:-build-fuzz}
-targets=(${FUZZ_TARGETS:-queue p9 blk kernel cli vsock})
+targets=(${FUZZ_TARGETS:-queue p9 blk kernel cli vsock vsock_worker net image image_json})
 
 if [ ! -f "$build/build.ninja" ]; then
   if ! CC=clang CXX=clang++ meson setup "$build" -Dfuzz=true -Db_sanitize=address,undefined \

@@ -17,6 +17,10 @@ int blk(const uint8_t* data, size_t size);
 int kernel(const uint8_t* data, size_t size);
 int cli(const uint8_t* data, size_t size);
 int vsock(const uint8_t* data, size_t size);
+int vsock_worker(const uint8_t* data, size_t size);
+int net(const uint8_t* data, size_t size);
+int image(const uint8_t* data, size_t size);
+int image_json(const uint8_t* data, size_t size);
 
 struct Target {
     const char* name; // the binary (fuzz_<name>) and the corpus folder
@@ -24,7 +28,16 @@ struct Target {
 };
 
 inline constexpr Target k_targets[] = {
-    {"queue", queue}, {"p9", p9}, {"blk", blk}, {"kernel", kernel}, {"cli", cli}, {"vsock", vsock},
+    {"queue", queue},
+    {"p9", p9},
+    {"blk", blk},
+    {"kernel", kernel},
+    {"cli", cli},
+    {"vsock", vsock},
+    {"vsock_worker", vsock_worker},
+    {"net", net},
+    {"image", image},
+    {"image_json", image_json},
 };
 
 // Aborts with a message naming the broken invariant (a crash libFuzzer records).
