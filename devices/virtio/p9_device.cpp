@@ -107,29 +107,41 @@ void P9Device::run() {
     }
 }
 
-// The writable buffers of a Tread's chain after the Rread header, as host iovecs in
-// m_sink, so the file data is read straight into guest memory. false: some buffer is not
-// plain guest RAM (then the data goes through the reply).
-bool P9Device::read_sink(const DescriptorChain& chain) {
+// Host iovecs in `out` for `want` bytes (or fewer: as many as k_max_sink_iov buffers
+// hold) of the chain's device-writable (or readable) buffers, from byte `skip` of that
+// part. The bytes covered, or nullopt when one of those buffers is not plain guest RAM.
+std::optional<uint64_t> P9Device::guest_iovecs(const DescriptorChain& chain, bool writable,
+                                               uint64_t skip, uint64_t want,
+                                               std::vector<iovec>& out) const {
     const GuestMemory& mem = m_context->memory;
-    m_sink.clear();
-    uint64_t skip = p9::k_rread_header_size;
+    out.clear();
+    uint64_t bytes = 0;
     for (const Descriptor& d : chain.descriptors) {
-        if (!d.writable)
+        if (d.writable != writable)
             continue;
+        if (bytes == want || out.size() == static_cast<size_t>(p9::k_max_sink_iov))
+            break;
         if (d.len <= skip) {
             skip -= d.len;
             continue;
         }
-        if (m_sink.size() == static_cast<size_t>(p9::k_max_sink_iov))
-            break;
-        auto span = mem.host_span(d.addr, d.len);
+        uint64_t len = std::min<uint64_t>(d.len - skip, want - bytes);
+        auto span = mem.host_span(d.addr.unchecked_add(skip), len);
         if (!span)
-            return false;
-        m_sink.push_back({span->data() + skip, span->size() - skip});
+            return std::nullopt;
+        out.push_back({span->data(), span->size()});
+        bytes += len;
         skip = 0;
     }
-    return !m_sink.empty();
+    return bytes;
+}
+
+// The writable buffers of a Tread's chain after the Rread header, as host iovecs in
+// m_sink, so the file data is read straight into guest memory. false: some buffer is not
+// plain guest RAM (then the data goes through the reply).
+bool P9Device::read_sink(const DescriptorChain& chain) {
+    auto bytes = guest_iovecs(chain, true, p9::k_rread_header_size, UINT64_MAX, m_sink);
+    return bytes && !m_sink.empty();
 }
 
 // The readable part of a Twrite's chain past its `skip`-byte header, up to `limit` bytes,
@@ -137,25 +149,8 @@ bool P9Device::read_sink(const DescriptorChain& chain) {
 // memory. Its byte count, or 0 when some buffer is not plain guest RAM or there are too
 // many (then the data is copied like any message).
 size_t P9Device::write_source(const DescriptorChain& chain, size_t skip, size_t limit) {
-    const GuestMemory& mem = m_context->memory;
-    m_source.clear();
-    size_t want = limit - skip, bytes = 0;
-    for (const Descriptor& d : chain.descriptors) {
-        if (d.writable || bytes == want)
-            break;
-        if (d.len <= skip) {
-            skip -= d.len;
-            continue;
-        }
-        size_t len = std::min<size_t>(d.len - skip, want - bytes);
-        auto span = mem.host_span(d.addr.unchecked_add(skip), len);
-        if (!span || m_source.size() == static_cast<size_t>(p9::k_max_sink_iov))
-            return 0;
-        m_source.push_back({span->data(), len});
-        bytes += len;
-        skip = 0;
-    }
-    return bytes;
+    auto bytes = guest_iovecs(chain, false, skip, limit - skip, m_source);
+    return bytes && *bytes == limit - skip ? static_cast<size_t>(*bytes) : 0;
 }
 
 // Copies the chain's readable bytes [from, to) into m_request[from, to); ok turns false

@@ -53,6 +53,8 @@ class P9Device final : public VirtioDevice {
     explicit P9Device(p9::Server server) : m_server(std::move(server)) {}
     void run();
     void serve(const DescriptorChain& chain);
+    std::optional<uint64_t> guest_iovecs(const DescriptorChain& chain, bool writable, uint64_t skip,
+                                         uint64_t want, std::vector<iovec>& out) const;
     bool read_sink(const DescriptorChain& chain);
     void copy_request(const DescriptorChain& chain, size_t from, size_t to, bool& ok);
     size_t write_source(const DescriptorChain& chain, size_t skip, size_t limit);
