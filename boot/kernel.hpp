@@ -19,7 +19,7 @@
 
 namespace hyper::boot {
 
-enum class KernelFormat { BzImage, Elf };
+enum class KernelFormat { BzImage, Elf, Arm64Image };
 
 enum class EntryMode {
     Long64, // 64-bit long mode, RSI = boot_params (Linux 64-bit boot protocol)
@@ -53,6 +53,10 @@ Result<LoadedKernel> load_kernel(const GuestMemory& mem, std::span<const uint8_t
 // The two formats, for callers (and tests) that know which one they have.
 Result<LoadedKernel> load_bzimage(const GuestMemory& mem, std::span<const uint8_t> file);
 Result<LoadedKernel> load_elf(const GuestMemory& mem, std::span<const uint8_t> file);
+// An arm64 `Image` (Documentation/arm64/booting.rst): copied to the 2 MiB-aligned
+// `ram_base` + text_offset, entered at its first byte (boot/arm64_image.cpp).
+Result<LoadedKernel> load_arm64_image(const GuestMemory& mem, std::span<const uint8_t> file,
+                                      uint64_t ram_base);
 
 // Copies the initrd to the highest page-aligned address that keeps it inside the RAM
 // region holding the kernel, at or below the kernel's initrd_addr_max, and above

@@ -6,9 +6,15 @@ using namespace hyper;
 using namespace hyper::image;
 
 namespace {
+// The arch label of an image for this host.
+#if defined(__aarch64__)
+#define HOST_ARCH "arm64"
+#else
+#define HOST_ARCH "amd64"
+#endif
 const char* k_good = R"({
   "acKind": "ImageManifest", "acVersion": "0.8.11", "name": "example.com/hello",
-  "labels": [{"name": "os", "value": "linux"}, {"name": "arch", "value": "amd64"}],
+  "labels": [{"name": "os", "value": "linux"}, {"name": "arch", "value": ")" HOST_ARCH R"("}],
   "app": {
     "exec": ["/bin/hello", "--greet"], "user": "nobody", "group": "1000",
     "supplementaryGIDs": [10, 20], "workingDirectory": "/srv",

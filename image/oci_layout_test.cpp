@@ -15,6 +15,13 @@ using nlohmann::json;
 
 namespace {
 
+// The architecture of an image for this host.
+#if defined(__aarch64__)
+constexpr const char* k_host_arch = "arm64";
+#else
+constexpr const char* k_host_arch = "amd64";
+#endif
+
 std::string digest(const std::vector<uint8_t>& bytes) {
     Sha256 h;
     h.update(bytes);
@@ -42,7 +49,7 @@ void make_layout(const TempDir& dir, const std::string& tag, json config_fields)
     layers.push_back(
         blob(dir, "application/vnd.oci.image.layer.v1.tar+zstd",
              make_tar({{"bin/app", 'f', "v2", 0755}, {".wh.old", 'f'}}, Compression::Zstd)));
-    json config = {{"architecture", "amd64"}, {"os", "linux"}, {"config", config_fields}};
+    json config = {{"architecture", k_host_arch}, {"os", "linux"}, {"config", config_fields}};
     json manifest = {
         {"schemaVersion", 2},
         {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
@@ -162,7 +169,8 @@ TEST_CASE("OCI config: non-JSON and foreign platforms are refused") {
     // Members of the wrong type are refused (json::value() would have thrown).
     CHECK_FALSE(parse_oci_config(R"({"os":1})"));
     CHECK_FALSE(parse_oci_config(R"({"os":"linux","architecture":["amd64"]})"));
-    CHECK(parse_oci_config(R"({"os":"linux","architecture":"amd64","config":null})"));
+    CHECK(parse_oci_config(std::string(R"({"os":"linux","architecture":")") + k_host_arch +
+                           R"(","config":null})"));
 }
 
 TEST_CASE("image refs: files are ACIs, directories OCI layouts") {

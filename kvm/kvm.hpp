@@ -9,6 +9,7 @@
 
 #include "base/fd.hpp"
 #include "base/result.hpp"
+#include "kvm/arm64_state.hpp"
 #include "kvm/x86_state.hpp"
 
 namespace hyper::kvm {
@@ -53,8 +54,19 @@ class Vm {
                                     std::optional<uint64_t> datamatch = std::nullopt);
     Result<std::unique_ptr<Vcpu>> create_vcpu(const Kvm& kvm, uint32_t id);
 
+    // aarch64 (kvm/arm64.cpp): the in-kernel GIC through KVM_CREATE_DEVICE, a GICv3 when
+    // the host has one, else a GICv2, its frames at `layout`; after every vCPU exists,
+    // finalize_gic() initialises it (KVM_DEV_ARM_VGIC_CTRL_INIT).
+    Result<arm64::GicVersion> create_gic(const arm64::GicLayout& layout);
+    Result<void> finalize_gic();
+    // The kvm_vcpu_init target KVM prefers for this host's CPUs (KVM_ARM_PREFERRED_TARGET).
+    Result<uint32_t> preferred_target() const;
+
   private:
     Fd m_fd;
+#if defined(__aarch64__)
+    Fd m_gic;
+#endif
 };
 
 } // namespace hyper::kvm

@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <linux/kvm.h>
 
+#if defined(__x86_64__)
 static_assert(sizeof(kvm_cpuid2) == 8 && offsetof(kvm_cpuid2, entries) == 8);
 static_assert(sizeof(kvm_msrs) == 8 && offsetof(kvm_msrs, entries) == 8);
 static_assert(KVM_GET_SUPPORTED_CPUID == 0xc008ae05);
+#endif

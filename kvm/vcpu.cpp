@@ -52,7 +52,12 @@ Result<VcpuExit> Vcpu::run() {
         case KVM_SYSTEM_EVENT_CRASH: kind = SystemEvent::Kind::Crash; break;
         default: break;
         }
-        return VcpuExit{SystemEvent{kind}};
+        bool warm = false;
+#if defined(__aarch64__)
+        warm = kind == SystemEvent::Kind::Reset && run->system_event.ndata > 0 &&
+               (run->system_event.data[0] & KVM_SYSTEM_EVENT_RESET_FLAG_PSCI_RESET2);
+#endif
+        return VcpuExit{SystemEvent{kind, warm}};
     }
     case KVM_EXIT_INTR: return VcpuExit{Interrupted{}};
     case KVM_EXIT_INTERNAL_ERROR: {

@@ -8,6 +8,7 @@
 #include "base/fd.hpp"
 #include "base/mapping.hpp"
 #include "base/result.hpp"
+#include "kvm/arm64_state.hpp"
 #include "kvm/vcpu_exit.hpp"
 #include "kvm/x86_state.hpp"
 
@@ -37,6 +38,14 @@ class Vcpu {
     Result<void> init_fpu_and_lapic();
     // TSC frequency KVM gives this vCPU, in kHz.
     Result<uint32_t> tsc_khz();
+
+    // aarch64 set-up (kvm/arm64.cpp): KVM_ARM_VCPU_INIT with `target` and PSCI 0.2; a
+    // vCPU other than the boot one starts powered off (the guest starts it with PSCI
+    // CPU_ON).
+    Result<void> arm_init(uint32_t target, bool powered_off);
+    // MPIDR_EL1 as KVM set it (the affinity the device tree names).
+    Result<uint64_t> mpidr();
+    Result<void> set_boot_state(const arm64::BootCpuState& state);
 
   private:
     uint32_t m_id;

@@ -34,6 +34,9 @@ struct Hlt {};
 struct Shutdown {};  // triple fault (x86) or the guest asked to reset
 struct SystemEvent { // PSCI (aarch64) or other system events
     enum class Kind { Shutdown, Reset, Crash, Other } kind;
+    // A warm reset (PSCI SYSTEM_RESET2 on aarch64): what a panic asks for when the kernel
+    // has reboot=panic_warm.
+    bool warm{false};
 };
 struct Interrupted {}; // KVM_RUN returned EINTR: the VMM kicked this vCPU
 struct InternalError {

@@ -20,6 +20,23 @@ SyscallRule ioctl_request(unsigned long request) {
     return {SCMP_SYS(ioctl), Check::IoctlReq, request};
 }
 
+// arm64 has only the newer forms of some calls (asm-generic unistd): glibc's poll() is
+// ppoll, epoll_wait() is epoll_pwait, unlink() is unlinkat. On x86_64 the old ones are
+// used and these are not added; on arm64 SCMP_SYS of the old names is negative (no such
+// syscall) and install_seccomp_filter skips them.
+void poll_calls(std::vector<SyscallRule>& r) {
+    r.push_back(any(SCMP_SYS(poll))); // see each role for what it waits on
+#if defined(__aarch64__)
+    r.push_back(any(SCMP_SYS(ppoll))); // poll() on arm64
+#endif
+}
+void epoll_wait_calls(std::vector<SyscallRule>& r) {
+    r.push_back(any(SCMP_SYS(epoll_wait))); // see each role for what it waits on
+#if defined(__aarch64__)
+    r.push_back(any(SCMP_SYS(epoll_pwait))); // epoll_wait() on arm64
+#endif
+}
+
 // Every thread: the C/C++ runtime, logging, eventfd signalling, ending.
 void common(std::vector<SyscallRule>& r, uint64_t pid) {
     r.push_back(any(SCMP_SYS(read)));                    // eventfd waits and counters
@@ -45,13 +62,19 @@ void common(std::vector<SyscallRule>& r, uint64_t pid) {
 // main, once every other thread exists: waits for a stop reason, forwards console
 // input, kicks and joins the vCPUs, then tears everything down.
 void vmm(std::vector<SyscallRule>& r) {
-    r.push_back(any(SCMP_SYS(poll)));       // the stop eventfd, the signalfd, console input
+    poll_calls(r);                          // the stop eventfd, the signalfd, console input
     r.push_back(any(SCMP_SYS(pread64)));    // --stats: re-reads /proc files opened earlier
     r.push_back(any(SCMP_SYS(lseek)));      // (the same)
     r.push_back(any(SCMP_SYS(mincore)));    // --stats: which guest RAM pages are resident
     r.push_back(any(SCMP_SYS(newfstatat))); // vsock: checks the socket file before unlink
     r.push_back(any(SCMP_SYS(unlink)));     // vsock: removes its listening socket file
-    r.push_back(ioctl_request(TCSETS));     // tcsetattr(): restores the terminal
+#if defined(__aarch64__)
+    r.push_back(any(SCMP_SYS(unlinkat))); // (the same: unlink() on arm64)
+#endif
+    r.push_back(ioctl_request(TCSETS)); // tcsetattr(): restores the terminal
+#if defined(__aarch64__)
+    r.push_back(ioctl_request(TCGETS)); // (the same: glibc reads the settings back on arm64)
+#endif
 }
 
 // A vCPU: KVM_RUN and the device emulation its exits reach, including the virtio
@@ -69,7 +92,7 @@ void vcpu(std::vector<SyscallRule>& r) {
 
 // virtio-blk: requests through io_uring, or synchronous I/O when it is unavailable.
 void block(std::vector<SyscallRule>& r) {
-    r.push_back(any(SCMP_SYS(poll)));           // stop, queue notify and ring eventfds
+    poll_calls(r);                              // stop, queue notify and ring eventfds
     r.push_back(any(SCMP_SYS(io_uring_enter))); // submits and reaps requests
     r.push_back(any(SCMP_SYS(preadv)));         // synchronous reads
     r.push_back(any(SCMP_SYS(pwritev)));        // synchronous writes
@@ -79,18 +102,18 @@ void block(std::vector<SyscallRule>& r) {
 
 // virtio-net: frames between the queues and the TAP.
 void net(std::vector<SyscallRule>& r) {
-    r.push_back(any(SCMP_SYS(epoll_wait))); // stop, queue notifies, TAP readiness
-    r.push_back(any(SCMP_SYS(epoll_ctl)));  // TAP read interest on and off
-    r.push_back(any(SCMP_SYS(readv)));      // a frame from the TAP
-    r.push_back(any(SCMP_SYS(writev)));     // a frame to the TAP
+    epoll_wait_calls(r);                   // stop, queue notifies, TAP readiness
+    r.push_back(any(SCMP_SYS(epoll_ctl))); // TAP read interest on and off
+    r.push_back(any(SCMP_SYS(readv)));     // a frame from the TAP
+    r.push_back(any(SCMP_SYS(writev)));    // a frame to the TAP
 }
 
 // virtio-vsock: streams between the guest and Unix sockets on the host.
 void vsock(std::vector<SyscallRule>& r) {
     r.push_back(any(SCMP_SYS(epoll_create1)));               // the worker's epoll
     r.push_back(any(SCMP_SYS(epoll_ctl)));                   // connections come and go
-    r.push_back(any(SCMP_SYS(epoll_wait)));                  // waits for all of them
-    r.push_back(any(SCMP_SYS(poll)));                        // peer hang-up check
+    epoll_wait_calls(r);                                     // waits for all of them
+    poll_calls(r);                                           // peer hang-up check
     r.push_back(any(SCMP_SYS(accept4)));                     // host clients connect
     r.push_back({SCMP_SYS(socket), Check::Arg0Eq, AF_UNIX}); // guest -> host: Unix only
     r.push_back(any(SCMP_SYS(connect)));                     // (the same) to uds_PORT
@@ -102,7 +125,7 @@ void vsock(std::vector<SyscallRule>& r) {
 
 // virtio-9p: a file server confined beneath the share root (openat2 RESOLVE_BENEATH).
 void p9(std::vector<SyscallRule>& r) {
-    r.push_back(any(SCMP_SYS(poll)));        // stop and queue notify eventfds
+    poll_calls(r);                           // stop and queue notify eventfds
     r.push_back(any(SCMP_SYS(openat2)));     // every lookup, one name, beneath the root
     r.push_back(any(SCMP_SYS(openat)));      // reopening a held fid through /proc/self/fd
     r.push_back(any(SCMP_SYS(fcntl)));       // F_DUPFD_CLOEXEC, F_GETFL

@@ -24,6 +24,9 @@
 #                 when the build succeeded); given explicitly it is used whatever the build
 #   L1_WITH_QEMU=1 copy QEMU into L1 too; with VMM_BIN=tests/testbed/qemu-vmm.sh this runs
 #                 the integration tests against QEMU, to check the tests themselves
+#   ARCHES        the L1 test beds to run (default "x86_64 aarch64"): aarch64 is
+#                 tests/arm64.sh (cross build, arm64 guest kernel, the tests that apply to
+#                 arm64 in an emulated arm64 L1; see ARM64_TESTS there); ARCHES=x86_64 skips it
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root" || exit 1
@@ -253,13 +256,33 @@ if [ "${INTEGRATION:-1}" != 0 ]; then
   fi
 fi
 
+# ---- 5. aarch64: the same vmm and devices on arm64 KVM (tests/arm64.sh) ----
+arm_passed=0 arm_failed=0
+case " ${ARCHES:-x86_64 aarch64} " in
+  *" aarch64 "*)
+    if [ "${INTEGRATION:-1}" != 0 ]; then
+      step "aarch64 (tests/arm64.sh)"
+      mkdir -p "$tb"
+      run_timed 4800 tests/arm64.sh 2>&1 | tee "$tb/arm64.log"
+      summary=$(grep -aE '^[0-9]+ passed, [0-9]+ failed$' "$tb/arm64.log" | tail -n1)
+      while IFS= read -r line; do failures+=("$line"); done < <(grep -aE '^not ok ' "$tb/arm64.log")
+      if [ -n "$summary" ]; then
+        arm_passed=${summary%% passed*}
+        arm_failed=${summary#* passed, }; arm_failed=${arm_failed%% failed}
+      else
+        step_fail aarch64 "tests/arm64.sh ended without a summary (see $tb/arm64.log)"
+      fi
+    fi ;;
+esac
+
 step "summary"
 echo "unit test cases: $unit_passed passed, $unit_failed failed"
 echo "integration tests: $it_passed passed, $it_failed failed"
 echo "sanitizer runs (unit tests, fuzz targets): $san_passed passed, $san_failed failed"
+echo "aarch64 (build, guests, integration tests): $arm_passed passed, $arm_failed failed"
 [ "$step_failed" = 0 ] || echo "broken steps: $step_failed"
 for f in "${failures[@]}"; do echo "  $f"; done
-passed=$((unit_passed + it_passed + san_passed))
-failed=$((unit_failed + it_failed + san_failed + step_failed))
+passed=$((unit_passed + it_passed + san_passed + arm_passed))
+failed=$((unit_failed + it_failed + san_failed + step_failed + arm_failed))
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

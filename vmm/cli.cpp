@@ -262,12 +262,14 @@ Result<std::optional<VmConfig>> parse_command_line(int argc, char** argv) {
     // Numbers are taken as strings and parsed here, so errors name the flag.
     // clang-format off
     options.add_options()
-        ("kernel", "guest kernel: a bzImage or an uncompressed vmlinux (ELF, PVH entry)",
+        ("kernel", "guest kernel: a bzImage or an uncompressed vmlinux (ELF, PVH entry) on "
+                   "x86_64, an arm64 Image on aarch64",
          cxxopts::value<std::string>(), "FILE")
         ("initrd", "initramfs (cpio, optionally compressed) given to the kernel",
          cxxopts::value<std::string>(), "FILE")
         ("cmdline", std::string("kernel command line (default \"") + k_default_cmdline +
-                        "\"); vmm appends \"" + k_platform_cmdline + "\"",
+                        "\"); vmm appends \"" + k_platform_cmdline_x86_64 +
+                        "\" on x86_64, \"" + k_platform_cmdline_aarch64 + "\" on aarch64",
          cxxopts::value<std::string>(), "TEXT")
         ("cpus", "number of vCPUs (1-254)", cxxopts::value<std::string>()->default_value("1"),
          "N")
@@ -287,7 +289,8 @@ Result<std::optional<VmConfig>> parse_command_line(int argc, char** argv) {
         ("console", "where the guest's serial console goes: stdio, file:PATH or none",
          cxxopts::value<std::string>()->default_value("stdio"), "WHERE")
         ("acpi", "on: describe the machine with ACPI tables too (for kernels with "
-                 "CONFIG_ACPI, such as distribution kernels); off: MP table only",
+                 "CONFIG_ACPI, such as distribution kernels); off: MP table only "
+                 "(x86_64; aarch64 has a device tree and ignores it)",
          cxxopts::value<std::string>()->default_value("on"), "on|off")
         ("log-level", "error, warn, info or debug",
          cxxopts::value<std::string>()->default_value("warn"), "LEVEL")

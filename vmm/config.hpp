@@ -68,11 +68,18 @@ struct VmConfig {
 };
 
 // Kernel parameters the VMM always appends: they describe the platform it emulates
-// (no PCI, a keyboard controller only for reset, no I/O delay port) and make a panic
-// leave a mark the VMM can read (reboot=...,panic_warm writes 0x1234 at 0x472).
-inline constexpr const char* k_platform_cmdline =
+// (x86_64: no PCI, a keyboard controller only for reset, no I/O delay port) and make a
+// panic leave a mark the VMM can read (x86_64: reboot=...,panic_warm writes 0x1234 at
+// 0x472; aarch64: a panic resets through PSCI SYSTEM_RESET2, a warm reset).
+inline constexpr const char* k_platform_cmdline_x86_64 =
     "reboot=k,panic_warm pci=off i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd "
     "io_delay=none";
+inline constexpr const char* k_platform_cmdline_aarch64 = "reboot=panic_warm";
+#if defined(__aarch64__)
+inline constexpr const char* k_platform_cmdline = k_platform_cmdline_aarch64;
+#else
+inline constexpr const char* k_platform_cmdline = k_platform_cmdline_x86_64;
+#endif
 inline constexpr const char* k_default_cmdline = "console=ttyS0 panic=-1";
 
 } // namespace hyper

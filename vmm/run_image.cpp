@@ -24,8 +24,10 @@ constexpr const char* k_rdinit = " rdinit=/.hyper/init";
 
 #if defined(__x86_64__)
 constexpr const char* k_arch = "x86_64";
+constexpr const char* k_kernel_file = "bzImage";
 #else
 constexpr const char* k_arch = "aarch64";
+constexpr const char* k_kernel_file = "Image";
 #endif
 
 bool has_flag(const std::vector<std::string>& args, const std::string& flag) {
@@ -98,7 +100,7 @@ Result<std::string> default_kernel() {
         while (dirent* e = ::readdir(dir)) {
             if (std::string(e->d_name).rfind(prefix, 0) != 0)
                 continue;
-            std::string candidate = root + "/" + e->d_name + "/bzImage";
+            std::string candidate = root + "/" + e->d_name + "/" + k_kernel_file;
             struct stat st {};
             if (::stat(candidate.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
                 continue;

@@ -67,7 +67,14 @@ void vcpu_loop(Machine& m, kvm::Vcpu& vcpu) {
                     case kvm::SystemEvent::Kind::Shutdown:
                         m.request_stop(m.orderly_exit_code());
                         break;
-                    case kvm::SystemEvent::Kind::Reset: m.guest_reset(); break;
+                    case kvm::SystemEvent::Kind::Reset:
+                        if (e.warm) { // aarch64: a panic with reboot=panic_warm
+                            LOG_INFO("guest warm reset after a kernel panic");
+                            m.request_stop(to_int(ExitCode::GuestPanic));
+                        } else {
+                            m.guest_reset();
+                        }
+                        break;
                     case kvm::SystemEvent::Kind::Crash:
                         m.request_stop(to_int(ExitCode::GuestPanic));
                         break;

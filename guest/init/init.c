@@ -30,6 +30,8 @@
 
 #if defined(__x86_64__)
 #define CONTROL_ADDR 0xc0000000UL // arch/x86_64/layout.hpp k_control_page_addr
+#elif defined(__aarch64__)
+#define CONTROL_ADDR 0x0b001000UL // arch/aarch64/layout.hpp k_control_page_addr
 #else
 #error "no control page address for this architecture"
 #endif

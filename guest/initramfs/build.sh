@@ -12,6 +12,9 @@
 #                  virtio_blk, virtio_net, vsock's virtio transport, 9p, ext4 and crc32c,
 #                  with their dependencies from DIR/modules.dep, decompressed (busybox
 #                  insmod reads plain .ko); ./init loads them in dependency order
+#   --arch ARCH    the guest's architecture (default the host's); aarch64 on an x86_64
+#                  host takes busybox and the --tools programs (e2fsprogs, socat) with their
+#                  libraries from tests/testbed/arm64-root.sh (Debian's arm64 packages)
 #   BUSYBOX        default /usr/bin/busybox, a static binary
 # Prints the path of the .cpio.gz file.
 set -euo pipefail
@@ -19,11 +22,13 @@ here="$(cd "$(dirname "$0")" && pwd)"
 adds=()
 tools=0
 modules_dir=""
+arch=$(uname -m)
 while [ $# -gt 0 ]; do
   case "$1" in
     --tools) tools=1; shift ;;
     --add) adds+=("${2:?--add needs SRC:DST}"); shift 2 ;;
     --modules) modules_dir="${2:?--modules needs DIR}"; shift 2 ;;
+    --arch) arch="${2:?--arch needs x86_64 or aarch64}"; shift 2 ;;
     *) break ;;
   esac
 done
@@ -59,10 +64,17 @@ if [ -n "$modules_dir" ]; then
     add_module "$p"
   done
 fi
-busybox="${1:-/usr/bin/busybox}"
+# the applet list comes from the host's busybox (the same Debian version for every arch)
+applets_from=/usr/bin/busybox
+root="" # a foreign arch's unpacked packages
+if [ "$arch" != "$(uname -m)" ]; then
+  [ "$arch" = aarch64 ] || { echo "initramfs/build.sh: --arch $arch: only aarch64 besides the host's" >&2; exit 1; }
+  root=$("$here/../../tests/testbed/arm64-root.sh")
+fi
+busybox="${1:-$root/usr/bin/busybox}"
 [ -x "$busybox" ] || { echo "initramfs/build.sh: $busybox missing: run scripts/install-deps.sh" >&2; exit 1; }
 # the guest has no shared libraries: ldd succeeds only on a dynamically linked binary
-if ldd "$busybox" >/dev/null 2>&1; then
+if [ -z "$root" ] && ldd "$busybox" >/dev/null 2>&1; then
   echo "initramfs/build.sh: $busybox is dynamically linked; need busybox-static" >&2; exit 1
 fi
 cache_root="${HYPER_CACHE:-$HOME/.cache/hyper}"
@@ -70,10 +82,13 @@ cache_root="${HYPER_CACHE:-$HOME/.cache/hyper}"
 extra_bins=()
 [ "$tools" = 1 ] && extra_bins=(/sbin/mke2fs /sbin/e2fsck /usr/bin/socat /usr/bin/iperf3 /usr/bin/getfattr
   /usr/bin/setfattr /usr/bin/flock)
+# arm64 (tests/testbed/arm64-root.sh): the disk, network and vsock tools only
+[ "$tools" = 1 ] && [ -n "$root" ] && extra_bins=(/sbin/mke2fs /sbin/e2fsck /usr/bin/socat)
 for b in ${extra_bins[@]+"${extra_bins[@]}"}; do
-  [ -x "$b" ] || { echo "initramfs/build.sh: $b missing: run scripts/install-deps.sh" >&2; exit 1; }
+  [ -x "$root$b" ] || { echo "initramfs/build.sh: $root$b missing: run scripts/install-deps.sh" >&2; exit 1; }
 done
-key=$( (cat "$here/init" "$here/build.sh" "$busybox" ${extra_bins[@]+"${extra_bins[@]}"}; cat "$here"/actions/*.sh 2>/dev/null || true
+key=$( (echo "$arch"; cat "$here/init" "$here/build.sh" "$busybox"
+  for b in ${extra_bins[@]+"${extra_bins[@]}"}; do cat "$root$b"; done; cat "$here"/actions/*.sh 2>/dev/null || true
   for a in ${adds[@]+"${adds[@]}"}; do echo "$a"; cat "${a%%:*}"; done
   for m in ${module_list[@]+"${module_list[@]}"}; do echo "$m"; cat "$modules_dir/$m"; done) |
   sha256sum | cut -c1-16)
@@ -90,7 +105,14 @@ mkdir -p "$stage/actions"
 for a in "$here"/actions/*.sh; do [ -f "$a" ] && install -m 0644 "$a" "$stage/actions/"; done
 # each extra tool with every library ldd names and the dynamic loader, at their paths
 for b in ${extra_bins[@]+"${extra_bins[@]}"}; do
-  install -D -m 0755 "$b" "$stage$b"
+  install -D -m 0755 "$root$b" "$stage$b"
+  if [ -n "$root" ]; then # foreign arch: ldd cannot run it
+    deps=$("$here/../../scripts/elf-deps.sh" "$root$b" "$arch-linux-gnu" "$root" /)
+    while read -r lib dst; do
+      [ -z "$lib" ] || [ -f "$stage$dst" ] || install -D -m 0755 "$lib" "$stage$dst"
+    done <<<"$deps"
+    continue
+  fi
   for lib in $(ldd "$b" | grep -o '/[^ ]*'); do
     [ -f "$stage$lib" ] || install -D -m 0755 "$lib" "$stage$lib"
   done
@@ -115,7 +137,7 @@ while IFS= read -r applet; do
   [ -n "$applet" ] || continue
   [ "$applet" = bin/busybox ] && continue
   [ -e "$stage/$applet" ] || { ln -s /bin/busybox "$stage/$applet"; n=$((n + 1)); }
-done < <(timeout 10 "$busybox" --list-full)
+done < <(timeout 10 "$applets_from" --list-full)
 [ -L "$stage/bin/sh" ] || { echo "initramfs/build.sh: busybox gave no bin/sh applet" >&2; exit 1; }
 # fixed timestamps and owners: the same inputs give the same archive
 find "$stage" -exec touch -h -d @0 {} +

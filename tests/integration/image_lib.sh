@@ -3,7 +3,7 @@
 # images. Sourced after lib.sh; runs in L1 (busybox sh).
 
 # every vmm run uses the project kernel by default and a cache of its own
-export HYPER_KERNEL=${HYPER_KERNEL:-$BZIMAGE}
+export HYPER_KERNEL=${HYPER_KERNEL:-$KERNEL}
 export XDG_CACHE_HOME=$TEST_TMP/cache
 IMAGE_CACHE=$XDG_CACHE_HOME/hyper/images
 
@@ -39,7 +39,7 @@ APP
 aci_manifest() {
   cat <<EOF2
 {"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/test-app",
- "labels":[{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}],
+ "labels":[{"name":"os","value":"linux"},{"name":"arch","value":"$IMAGE_ARCH"}],
  "app":{"exec":$1,"user":"app","group":"app","supplementaryGIDs":[2000],
   "workingDirectory":"/work","environment":[{"name":"GREETING","value":"hello from the manifest"}],
   "mountPoints":[{"name":"data","path":"/data"}],
@@ -94,7 +94,7 @@ make_oci() {
     dg=$(blob "$dir" "$dir/layer.tmp")
     layers="$layers${layers:+,}$(descriptor "$mt" "$dg" "$dir")"
   done
-  printf '{"architecture":"amd64","os":"linux","config":%s,"rootfs":{"type":"layers","diff_ids":[]}}' \
+  printf '{"architecture":"'"$IMAGE_ARCH"'","os":"linux","config":%s,"rootfs":{"type":"layers","diff_ids":[]}}' \
     "$config" > "$dir/config.tmp"
   cdg=$(blob "$dir" "$dir/config.tmp")
   printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":%s,"layers":[%s]}' \

@@ -15,7 +15,16 @@ export PATH
 # busybox sh runs its own mke2fs applet whatever PATH says: name e2fsprogs' by path
 MKE2FS=$PAYLOAD/bin/mke2fs
 GUEST_DIR=${GUEST_DIR:-$PAYLOAD/guest}
+# The L1 machine's architecture: the tests that run on both (tests/run.sh lists them) boot
+# $KERNEL, the project kernel of this arch; the console is ttyS0 on both (arm64: the
+# 16550A the device tree describes, driven by 8250's of_serial).
+ARCH=$(uname -m)
 BZIMAGE=$GUEST_DIR/bzImage        # the project kernel (guest/kernel/build.sh)
+case "$ARCH" in
+  aarch64) KERNEL=$GUEST_DIR/Image IMAGE_ARCH=arm64 ;; # guest/kernel/build.sh aarch64
+  *) KERNEL=$BZIMAGE IMAGE_ARCH=amd64 ;;
+esac
+STOCK_RELEASE="*-$IMAGE_ARCH" # uname -r of Debian's stock kernel
 VMLINUX=$GUEST_DIR/vmlinux        # the same kernel as an ELF, booted through its PVH entry
 STOCK=$GUEST_DIR/vmlinuz-stock    # Debian's kernel, the one L1 runs
 INITRD=$GUEST_DIR/initramfs.cpio.gz # guest/initramfs/build.sh

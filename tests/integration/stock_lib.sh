@@ -8,7 +8,7 @@ run_on_stock() {
   require_file "$STOCK" "$stock_initrd" "$PAYLOAD/all/$1" || finish
   g=$TEST_TMP/stock-guest
   mkdir -p "$g"
-  ln -sf "$STOCK" "$g/bzImage"
+  ln -sf "$STOCK" "$g/$(basename "$KERNEL")" # bzImage, or Image on aarch64
   ln -sf "$stock_initrd" "$g/initramfs.cpio.gz"
   ln -sf "$stock_initrd" "$g/initramfs-tools.cpio.gz"
   GUEST_DIR=$g exec sh "$PAYLOAD/all/$1"

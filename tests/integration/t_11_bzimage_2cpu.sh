@@ -1,9 +1,9 @@
 #!/bin/sh
-# The project bzImage, 2 vCPUs, 512 MiB: the guest brings up both CPUs.
+# The project kernel ($KERNEL: bzImage on x86_64, Image on aarch64), 2 vCPUs, 512 MiB: the guest brings up both CPUs.
 . "$(dirname "$0")/lib.sh"
-require_file "$BZIMAGE" "$INITRD" || finish
+require_file "$KERNEL" "$INITRD" || finish
 L=$TEST_TMP/guest.log
-boot_guest "$L" "$BZIMAGE" 2 512 reboot
+boot_guest "$L" "$KERNEL" 2 512 reboot
 expect_exit 0 "$L"
 expect_booted "$L"
 expect_cpus "$L" 2

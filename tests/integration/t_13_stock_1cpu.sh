@@ -8,5 +8,5 @@ expect_exit 0 "$L"
 expect_booted "$L"
 expect_cpus "$L" 1
 expect_mem "$L" 256
-expect_kernel "$L" '*-amd64'
+expect_kernel "$L" "$STOCK_RELEASE"
 finish

@@ -1,10 +1,10 @@
 #!/bin/sh
 # SIGTERM to a running vmm stops the VM: exit 143, and no vmm thread is left behind.
 . "$(dirname "$0")/lib.sh"
-require_file "$BZIMAGE" "$INITRD" || finish
+require_file "$KERNEL" "$INITRD" || finish
 L=$TEST_TMP/guest.log
 [ -x "$VMM" ] || { fail "vmm binary $VMM missing"; finish; }
-"$VMM" --kernel "$BZIMAGE" --initrd "$INITRD" --cpus 2 --memory 256 \
+"$VMM" --kernel "$KERNEL" --initrd "$INITRD" --cpus 2 --memory 256 \
   --cmdline "$CMDLINE_BASE hyper.action=sleep" </dev/null >"$L" 2>&1 &
 pid=$!
 # wait (bounded) for the guest to reach its init

@@ -4,7 +4,7 @@
 # and chown as root, 10 000 files listed, the read-only share refusing writes, and a host
 # symlink pointing outside the share resolved inside the guest, never on the host.
 . "$(dirname "$0")/lib.sh"
-require_file "$BZIMAGE" "$INITRD" || finish
+require_file "$KERNEL" "$INITRD" || finish
 L=$TEST_TMP/guest.log
 D=$TEST_TMP/data
 C=$TEST_TMP/conf
@@ -16,7 +16,7 @@ while [ $i -lt 10000 ]; do : > "$D/many/f$i"; i=$((i + 1)); done
 echo "setting=1" > "$C/settings.txt"
 mkdir -p "$TEST_TMP/outside" && echo "host-secret" > "$TEST_TMP/outside/passwd"
 ln -s "$TEST_TMP/outside" "$D/escape"
-boot_guest "$L" "$BZIMAGE" 2 512 "p9-test hyper.mib=${P9_MIB:-64}" --share "path=$D,tag=data" \
+boot_guest "$L" "$KERNEL" 2 512 "p9-test hyper.mib=${P9_MIB:-64}" --share "path=$D,tag=data" \
   --share "path=$C,tag=conf,readonly=on"
 expect_exit 0 "$L"
 expect_line "$L" "^P9-HOSTFILE $hsha\$"

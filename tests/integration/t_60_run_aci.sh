@@ -4,7 +4,7 @@
 # image does no conversion (the cache); a bzip2 ACI of the same app runs too.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/image_lib.sh"
-require_file "$BZIMAGE" || finish
+require_file "$KERNEL" || finish
 A=$TEST_TMP/app.aci
 make_aci "$A" gzip
 L=$TEST_TMP/run0.log

@@ -14,12 +14,16 @@
 #                     shared libraries of an ELF file are not followed (use --bin for that)
 #   --kver VERSION    kernel whose modules to use (default: the newest in /lib/modules
 #                     with a matching /boot/vmlinuz-VERSION)
+#   --arch ARCH       the L1 machine's architecture (default the host's); aarch64 on an
+#                     x86_64 host takes busybox, the kernel modules and the libraries of
+#                     --bin files from tests/testbed/arm64-root.sh (Debian's arm64 packages)
 # Prints the path of the image.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+root_dir="$(cd "$here/../.." && pwd)"
 die() { echo "l1-image.sh: $*" >&2; exit 1; }
 
-out="" payload="" kver="" bins=() files=()
+out="" payload="" kver="" arch=$(uname -m) bins=() files=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out="${2:?--out needs a file}"; shift 2 ;;
@@ -27,7 +31,8 @@ while [ $# -gt 0 ]; do
     --bin) bins+=("${2:?--bin needs FILE[:NAME]}"); shift 2 ;;
     --file) files+=("${2:?--file needs SRC[:DST]}"); shift 2 ;;
     --kver) kver="${2:?--kver needs a version}"; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --arch) arch="${2:?--arch needs x86_64 or aarch64}"; shift 2 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -38,11 +43,19 @@ case "$out" in *.cpio|*.cpio.gz) ;; *) die "--out must end in .cpio or .cpio.gz"
 
 busybox=/usr/bin/busybox
 [ -x "$busybox" ] || die "$busybox missing: run scripts/install-deps.sh"
+# the applet list comes from the host's busybox (the same Debian version for every arch)
+applets_from=$busybox
+root="" # a foreign arch's unpacked packages
+if [ "$arch" != "$(uname -m)" ]; then
+  [ "$arch" = aarch64 ] || die "--arch $arch: only aarch64 is supported besides the host's"
+  root=$("$here/arm64-root.sh") || die "tests/testbed/arm64-root.sh failed"
+  busybox="$root/usr/bin/busybox"
+fi
 if [ -z "$kver" ]; then
-  kver=$(cd /lib/modules && for v in *; do [ -f "/boot/vmlinuz-$v" ] && echo "$v"; done | sort -V | tail -n1)
+  kver=$(cd "$root/lib/modules" && for v in *; do [ -f "$root/boot/vmlinuz-$v" ] && echo "$v"; done | sort -V | tail -n1)
   [ -n "$kver" ] || die "no kernel with both /boot/vmlinuz-* and /lib/modules/*: install linux-image-amd64"
 fi
-moddir="/lib/modules/$kver/kernel"
+moddir="$root/lib/modules/$kver/kernel"
 [ -d "$moddir" ] || die "$moddir missing"
 
 stage="$out.stage"
@@ -56,7 +69,7 @@ install -m 0755 "$busybox" "$stage/bin/busybox"
 while IFS= read -r applet; do
   [ -n "$applet" ] && [ "$applet" != bin/busybox ] && [ ! -e "$stage/$applet" ] &&
     ln -s /bin/busybox "$stage/$applet"
-done < <(timeout 10 "$busybox" --list-full)
+done < <(timeout 10 "$applets_from" --list-full)
 install -m 0755 "$here/l1-init" "$stage/init"
 
 # Kernel modules in load order. busybox insmod reads plain .ko files only, so a compressed
@@ -64,7 +77,10 @@ install -m 0755 "$here/l1-init" "$stage/init"
 : > "$stage/etc/l1-modules"
 # After KVM: TAP and bridge for the virtio-net tests, vhost-vsock for QEMU as a vsock peer,
 # ext4 on a loop device for shares that need a file system with xattrs (L1's root has none).
-for m in virt/lib/irqbypass drivers/crypto/ccp/ccp arch/x86/kvm/kvm arch/x86/kvm/kvm-amd arch/x86/kvm/kvm-intel \
+# (Debian's arm64 kernel has KVM built in.)
+kvm_modules="virt/lib/irqbypass drivers/crypto/ccp/ccp arch/x86/kvm/kvm arch/x86/kvm/kvm-amd arch/x86/kvm/kvm-intel"
+[ "$arch" = aarch64 ] && kvm_modules=""
+for m in $kvm_modules \
     drivers/net/tun net/llc/llc net/802/stp net/bridge/bridge \
     drivers/vhost/vhost_iotlb drivers/vhost/vhost net/vmw_vsock/vsock \
     net/vmw_vsock/vmw_vsock_virtio_transport_common drivers/vhost/vhost_vsock \
@@ -91,6 +107,14 @@ copy_file() {
 # ldd prints (so the loader finds them in L1 as it does on the host)
 copy_libs() {
   local line lib
+  if [ -n "$root" ]; then # foreign arch: ldd cannot run it
+    local deps dst
+    deps=$("$root_dir/scripts/elf-deps.sh" "$1" "$arch-linux-gnu" "$root" /) || die "$1: a library is missing"
+    while read -r lib dst; do
+      [ -z "$lib" ] || [ -e "$stage$dst" ] || copy_file "$lib" "$dst"
+    done <<<"$deps"
+    return 0
+  fi
   if ! ldd "$1" >/dev/null 2>&1; then return 0; fi # static: nothing to copy
   while IFS= read -r line; do
     lib=""

@@ -6,17 +6,21 @@
 #
 # Usage: tests/testbed/run-l1.sh --initrd IMAGE [--log FILE] [--timeout SECS] [--smp N]
 #                                [--mem MiB] [--kver VERSION] [--icount] [--quiet]
+#                                [--arch aarch64]
 #   --log FILE      where the console log goes (default: IMAGE with .log), \r stripped
 #   --timeout SECS  wall-clock limit for the whole L1 run (default 1800)
 #   --smp N         L1 CPUs (default 1: on 2 host cores it was faster than 2; see below)
 #   --mem MiB       L1 memory (default 4096)
 #   --icount        count instructions for L1's clock (repeatable timings; see notes)
 #   --quiet         do not echo the console, only save it
+#   --arch ARCH     x86_64 (default): q35 with emulated SVM and the host's Debian kernel;
+#                   aarch64: qemu-system-aarch64 -M virt with virtualization=on (EL2) and
+#                   GICv3, Debian's arm64 kernel from tests/testbed/arm64-root.sh
 # Exit status: the payload's; 124 if the time ran out; 125 if L1 ended without the marker.
 set -euo pipefail
 die() { echo "run-l1.sh: $*" >&2; exit 125; }
 
-initrd="" log="" tmo=1800 smp=1 mem=4096 kver="" icount=0 quiet=0
+initrd="" log="" tmo=1800 smp=1 mem=4096 kver="" icount=0 quiet=0 arch=x86_64
 while [ $# -gt 0 ]; do
   case "$1" in
     --initrd) initrd="${2:?--initrd needs a file}"; shift 2 ;;
@@ -27,7 +31,8 @@ while [ $# -gt 0 ]; do
     --kver) kver="${2:?--kver needs a version}"; shift 2 ;;
     --icount) icount=1; shift ;;
     --quiet) quiet=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --arch) arch="${2:?--arch needs x86_64 or aarch64}"; shift 2 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -37,11 +42,19 @@ for n in "$tmo" "$smp" "$mem"; do
 done
 [ -f "$initrd" ] || die "$initrd missing: build it with tests/testbed/l1-image.sh"
 [ -n "$log" ] || log="${initrd%%.cpio*}.log"
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run scripts/install-deps.sh"
-if [ -z "$kver" ]; then
-  kver=$(cd /lib/modules && for v in *; do [ -f "/boot/vmlinuz-$v" ] && echo "$v"; done | sort -V | tail -n1)
+root=""
+qemu=qemu-system-x86_64
+if [ "$arch" = aarch64 ]; then
+  qemu=qemu-system-aarch64
+  [ "$(uname -m)" = aarch64 ] || root=$("$(dirname "$0")/arm64-root.sh") || die "tests/testbed/arm64-root.sh failed"
+elif [ "$arch" != x86_64 ]; then
+  die "--arch $arch: want x86_64 or aarch64"
 fi
-kernel="/boot/vmlinuz-$kver"
+command -v "$qemu" >/dev/null || die "$qemu missing: run scripts/install-deps.sh"
+if [ -z "$kver" ]; then
+  kver=$(cd "$root/lib/modules" && for v in *; do [ -f "$root/boot/vmlinuz-$v" ] && echo "$v"; done | sort -V | tail -n1)
+fi
+kernel="$root/boot/vmlinuz-$kver"
 [ -f "$kernel" ] || die "$kernel missing: install linux-image-amd64"
 [ -r "$kernel" ] || die "$kernel is not readable (run as root)"
 
@@ -58,16 +71,26 @@ args=(-M q35 -accel "$accel" -cpu max -m "$mem" -smp "$smp"
   -append "console=ttyS0 quiet loglevel=3 panic=-1 tsc=reliable")
 # shellcheck disable=SC2054 # one argument with commas
 [ "$icount" = 1 ] && args+=(-icount shift=0,sleep=off)
+if [ "$arch" = aarch64 ]; then
+  # virtualization=on: EL2, so the L1 kernel runs KVM (VHE); pauth-impdef=on: pointer
+  # authentication with QEMU's cheap algorithm (3-4x faster than the architected one)
+  # shellcheck disable=SC2054
+  args=(-M virt,virtualization=on,gic-version=3 -accel "$accel" -cpu max,pauth-impdef=on
+    -m "$mem" -smp "$smp" -nographic -no-reboot -nodefaults -serial stdio -monitor none
+    -kernel "$kernel" -initrd "$initrd"
+    -append "console=ttyAMA0 quiet loglevel=3 panic=-1")
+  [ "$icount" = 1 ] && args+=(-icount shift=0,sleep=off)
+fi
 
 mkdir -p "$(dirname "$log")"
 raw="$log.raw"
 start=$(date +%s.%N)
 set +e
 if [ "$quiet" = 1 ]; then
-  timeout -k 10 "$tmo" qemu-system-x86_64 "${args[@]}" </dev/null >"$raw" 2>&1
+  timeout -k 10 "$tmo" "$qemu" "${args[@]}" </dev/null >"$raw" 2>&1
   qrc=$?
 else
-  timeout -k 10 "$tmo" qemu-system-x86_64 "${args[@]}" </dev/null 2>&1 | tee "$raw"
+  timeout -k 10 "$tmo" "$qemu" "${args[@]}" </dev/null 2>&1 | tee "$raw"
   qrc=${PIPESTATUS[0]}
 fi
 set -e
