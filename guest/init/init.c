@@ -122,8 +122,8 @@ int mkdirs(const char* path, mode_t mode) {
     return 0;
 }
 
-static void mount_fs(const char* source, const char* target, const char* type,
-                     unsigned long flags, const char* data, mode_t mode) {
+static void mount_fs(const char* source, const char* target, const char* type, unsigned long flags,
+                     const char* data, mode_t mode) {
     mkdirs(target, mode);
     if (mount(source, target, type, flags, data) != 0 && errno != EBUSY)
         say("hyper-init: warning: mounting %s on %s: %s", type, target, strerror(errno));
@@ -165,8 +165,7 @@ static void mount_volumes(const struct run_spec* spec) {
 }
 
 // The app in its own session (and process group), as the user it asked for.
-static pid_t start_app(const struct run_spec* spec, const struct identity* who,
-                       const char* path) {
+static pid_t start_app(const struct run_spec* spec, const struct identity* who, const char* path) {
     pid_t pid = fork();
     if (pid < 0)
         fatal("fork: %s", strerror(errno));
