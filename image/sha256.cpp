@@ -1,31 +1,18 @@
 #include "image/sha256.hpp"
 
-#include <cstdlib>
-#include <openssl/evp.h>
-
 namespace hyper::image {
 
-void Sha256::Free::operator()(evp_md_ctx_st* ctx) const {
-    EVP_MD_CTX_free(ctx);
-}
-
-// Allocation or initialisation of a SHA-256 context fails only when the process is out
-// of memory: no way to go on.
-Sha256::Sha256() : m_ctx(EVP_MD_CTX_new()) {
-    if (!m_ctx || EVP_DigestInit_ex(m_ctx.get(), EVP_sha256(), nullptr) != 1)
-        std::abort();
+Sha256::Sha256() {
+    sha256_init(&m_ctx);
 }
 
 void Sha256::update(std::span<const uint8_t> data) {
-    if (EVP_DigestUpdate(m_ctx.get(), data.data(), data.size()) != 1)
-        std::abort();
+    sha256_update(&m_ctx, data.size(), data.data());
 }
 
 std::array<uint8_t, 32> Sha256::finish() {
     std::array<uint8_t, 32> out{};
-    unsigned int n = 0;
-    if (EVP_DigestFinal_ex(m_ctx.get(), out.data(), &n) != 1 || n != out.size())
-        std::abort();
+    sha256_digest(&m_ctx, out.size(), out.data());
     return out;
 }
 

@@ -1,13 +1,13 @@
 #pragma once
-// SHA-256, incremental (OpenSSL's libcrypto): image digests are computed while the bytes
-// stream past, so no image file or layer is ever held in memory to be hashed.
+// SHA-256, incremental (Nettle, linked statically: a few KiB of code, no library to load): image
+// digests are computed while the bytes stream past, so no image file or layer is ever held in
+// memory to be hashed.
 #include <array>
 #include <cstdint>
-#include <memory>
 #include <span>
 #include <string>
 
-struct evp_md_ctx_st;
+#include <nettle/sha2.h>
 
 namespace hyper::image {
 
@@ -21,10 +21,7 @@ class Sha256 {
     std::string finish_digest();
 
   private:
-    struct Free {
-        void operator()(evp_md_ctx_st* ctx) const;
-    };
-    std::unique_ptr<evp_md_ctx_st, Free> m_ctx;
+    sha256_ctx m_ctx{};
 };
 
 // True for "sha256:" + 64 lowercase hex digits, the only digests vmm accepts (a digest

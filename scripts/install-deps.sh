@@ -5,8 +5,13 @@ PKGS=(
   # build
   build-essential g++ meson ninja-build pkg-config clang-format
   linux-libc-dev libseccomp-dev liburing-dev libcxxopts-dev doctest-dev libexpected-dev
-  # container images (image/): archives, JSON, gzip checks; the static guest init
-  libarchive-dev nlohmann-json3-dev zlib1g-dev musl-tools
+  # container images (image/): archives (libarchive and SHA-256 from Nettle, both linked
+  # statically, and the decompressors libarchive's tar reader calls), JSON, gzip checks;
+  # the static guest init
+  libarchive-dev nettle-dev zlib1g-dev libbz2-dev liblzma-dev libzstd-dev
+  nlohmann-json3-dev musl-tools
+  # the unit tests write pax archives: libxml2 for the static libarchive's other writers
+  libxml2-dev
   # guest kernel build
   linux-source-6.1 bc bison flex libelf-dev libssl-dev xz-utils lz4 dwarves
   # nested test bed and guests
@@ -28,8 +33,9 @@ PKGS=(
 # those (at the end of this script).
 if [ "$(uname -m)" = x86_64 ]; then
   PKGS+=(gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
-    libseccomp-dev:arm64 liburing-dev:arm64 libarchive-dev:arm64 zlib1g-dev:arm64
-    libssl-dev:arm64 musl-dev:arm64)
+    libseccomp-dev:arm64 liburing-dev:arm64 libarchive-dev:arm64 nettle-dev:arm64
+    zlib1g-dev:arm64 libbz2-dev:arm64 liblzma-dev:arm64 libzstd-dev:arm64 libxml2-dev:arm64
+    musl-dev:arm64)
 fi
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
