@@ -30,6 +30,7 @@ constexpr RequiredCap k_required_caps[] = {
     {KVM_CAP_PIT2, "KVM_CAP_PIT2"},
     {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
     {KVM_CAP_GET_TSC_KHZ, "KVM_CAP_GET_TSC_KHZ"},
+    {KVM_CAP_TSC_DEADLINE_TIMER, "KVM_CAP_TSC_DEADLINE_TIMER"}, // arch/x86_64/cpuid.cpp
 #elif defined(__aarch64__)
     {KVM_CAP_ONE_REG, "KVM_CAP_ONE_REG"},
     {KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL"},

@@ -4,6 +4,10 @@ namespace hyper::x86 {
 
 namespace {
 constexpr uint32_t ECX_HYPERVISOR = 1u << 31;
+// KVM's in-kernel local APIC has the TSC-deadline timer but KVM_GET_SUPPORTED_CPUID leaves
+// the bit to userspace (KVM_CAP_TSC_DEADLINE_TIMER, checked at open). Without it Linux
+// calibrates the APIC timer against its tick at boot: 100 ms or more spent waiting.
+constexpr uint32_t ECX_TSC_DEADLINE = 1u << 24;
 constexpr uint32_t EDX_HTT = 1u << 28;
 constexpr uint32_t LEAF7_ECX_PKU = 1u << 3, LEAF7_ECX_OSPKE = 1u << 4;
 constexpr uint32_t XCR0_PKRU = 1u << 9;
@@ -56,7 +60,7 @@ std::vector<CpuidEntry> vcpu_cpuid(std::vector<CpuidEntry> entries, uint32_t id,
         switch (e.function) {
         case 0x1:
             e.ebx = (e.ebx & 0x0000ffff) | (id << 24) | ((count & 0xff) << 16);
-            e.ecx |= ECX_HYPERVISOR;
+            e.ecx |= ECX_HYPERVISOR | ECX_TSC_DEADLINE;
             if (count > 1)
                 e.edx |= EDX_HTT;
             else

@@ -4,7 +4,7 @@
 
 using namespace hyper::x86;
 
-TEST_CASE("vcpu_cpuid sets APIC ids, counts and the hypervisor bit") {
+TEST_CASE("vcpu_cpuid sets APIC ids, counts, the hypervisor and TSC-deadline bits") {
     std::vector<CpuidEntry> supported = {
         {0x1, 0, 0, 0x000806f0, 0x00000800, 0, 0},
         {0xb, 0, 1, 0, 0, 0, 0},
@@ -16,6 +16,7 @@ TEST_CASE("vcpu_cpuid sets APIC ids, counts and the hypervisor bit") {
     CHECK(((e[0].ebx >> 16) & 0xff) == 3);
     CHECK((e[0].ebx & 0xffff) == 0x0800);
     CHECK((e[0].ecx & (1u << 31)) != 0);
+    CHECK((e[0].ecx & (1u << 24)) != 0); // TSC-deadline timer: no APIC timer calibration
     CHECK((e[0].edx & (1u << 28)) != 0);
     CHECK(e[1].edx == 2);
     CHECK(e[1].ebx == 1);
