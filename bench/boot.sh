@@ -18,11 +18,20 @@
 # do not.
 #
 # Usage: bench/boot.sh   (env: RUNS=10, MIB=128, ICOUNT=1: L1's clock counts instructions
-#        (run-l1.sh --icount): repeatable figures on a busy host, but VM exits look cheaper)
+#        (run-l1.sh --icount): repeatable figures on a busy host, but VM exits look cheaper;
+#        CONFIGS: the configurations to run (default all of the above); VMM_BEFORE=an older
+#        vmm build, run as hyper-before-bzimage (and -vmlinux, -stock where selected) for a
+#        before/after row from the same L1 run; TIMELINE_RUNS=0 skips the timeline)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 RUNS=${RUNS:-10} TIMELINE_RUNS=${TIMELINE_RUNS:-5} MIB=${MIB:-128} ICOUNT=${ICOUNT:-0}
+CONFIGS=${CONFIGS:-"hyper-bzimage qemu-bzimage hyper-vmlinux qemu-vmlinux hyper-stock qemu-stock hyper-run"}
+if [ -n "${VMM_BEFORE:-}" ]; then
+  for c in bzimage vmlinux stock; do
+    case " $CONFIGS " in *" hyper-$c "*) CONFIGS="$CONFIGS hyper-before-$c" ;; esac
+  done
+fi
 . bench/lib/common.sh
 bench_prepare boot
 cp "$kdir/vmlinux" "$work/payload/guest/vmlinux"
@@ -49,21 +58,23 @@ export PATH=/payload/bin:\$PATH
 G=/payload/guest I=/payload/guest/initramfs.cpio.gz
 CMD="console=ttyS0 panic=-1 quiet hyper.action=poweroff"
 watch() { bootwatch HYPER-GUEST 120 -- "\$@" 2>/dev/null || echo FAILED; }
-hyper() { watch /payload/bin/vmm --kernel "\$1" --initrd \$I --memory $MIB --cmdline "\$CMD"; }
+hyperbin() { watch "\$1" --kernel "\$2" --initrd \$I --memory $MIB --cmdline "\$CMD"; }
 qemu() { watch /payload/bin/qemu-system-x86_64 -L /usr/share/qemu \\
   -M microvm,x-option-roms=off,pit=off,pic=off,rtc=on,isa-serial=on,acpi=off \\
   -accel kvm -cpu host -m $MIB -smp 1 -nographic -no-reboot -nodefaults -no-user-config \\
   -serial stdio -kernel "\$1" -initrd \$I -append "\$CMD reboot=t"; }
 export XDG_CACHE_HOME=/tmp/cache HYPER_KERNEL=\$G/bzImage
 /payload/bin/vmm run \$G/app.aci --memory $MIB >/dev/null 2>&1 # converts and caches the image
+kernel() { case "\$1" in *bzimage) echo \$G/bzImage ;; *vmlinux) echo \$G/vmlinux ;; *) echo \$G/vmlinuz-stock ;; esac; }
 for round in \$(seq 1 $RUNS); do
-  echo "BOOT hyper-bzimage \$(hyper \$G/bzImage)"
-  echo "BOOT qemu-bzimage \$(qemu \$G/bzImage)"
-  echo "BOOT hyper-vmlinux \$(hyper \$G/vmlinux)"
-  echo "BOOT qemu-vmlinux \$(qemu \$G/vmlinux)"
-  echo "BOOT hyper-stock \$(hyper \$G/vmlinuz-stock)"
-  echo "BOOT qemu-stock \$(qemu \$G/vmlinuz-stock)"
-  echo "BOOT hyper-run \$(watch /payload/bin/vmm run \$G/app.aci --memory $MIB)"
+  for c in $CONFIGS; do
+    case \$c in
+      hyper-run) echo "BOOT \$c \$(watch /payload/bin/vmm run \$G/app.aci --memory $MIB)" ;;
+      hyper-before-*) echo "BOOT \$c \$(hyperbin /payload/bin/vmm-before \$(kernel \$c))" ;;
+      hyper-*) echo "BOOT \$c \$(hyperbin /payload/bin/vmm \$(kernel \$c))" ;;
+      qemu-*) echo "BOOT \$c \$(qemu \$(kernel \$c))" ;;
+    esac
+  done
 done
 # vmm's own phases against the guest's: the init's first mark on the boot-timer page
 for round in \$(seq 1 $TIMELINE_RUNS); do

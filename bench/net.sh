@@ -5,7 +5,8 @@
 # L1 run, alternating, ROUNDS times each. Prints medians and the hyper/QEMU ratio
 # (throughput: higher is better; round trip: the ratio is QEMU/hyper, higher is better).
 #
-# Usage: bench/net.sh   (env: ROUNDS=3, SECS=5 per iperf3 run)
+# Usage: bench/net.sh   (env: ROUNDS=3, SECS=5 per iperf3 run, L1_FLAGS=--icount,
+#        VMM_BEFORE=an older vmm build, run as a third VMM "hyper-before")
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -25,9 +26,11 @@ ip link set hbt0 up
 /payload/bin/iperf3 -s -D -B 10.0.0.1 >/dev/null 2>&1
 sleep 1
 for round in \$(seq 1 $ROUNDS); do
-  for vmm in hyper qemu; do
-    if [ \$vmm = hyper ]; then
-      /payload/bin/vmm --kernel \$K --initrd \$I --memory 256 --cmdline "\$CMD" \\
+  for vmm in hyper qemu ${VMM_BEFORE:+hyper-before}; do
+    bin=/payload/bin/vmm
+    [ \$vmm = hyper-before ] && bin=/payload/bin/vmm-before
+    if [ \$vmm != qemu ]; then
+      \$bin --kernel \$K --initrd \$I --memory 256 --cmdline "\$CMD" \\
         --net tap=hbt0,ip=10.0.0.2/24,gw=10.0.0.1 </dev/null > /tmp/out.log 2>&1
     else
       qemu_microvm -kernel \$K -initrd \$I -append "\$CMD \$IP reboot=t" \\

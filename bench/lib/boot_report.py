@@ -53,7 +53,7 @@ def main():
             print(f"    {cfg:<16}{0:>5}   all {failed.get(cfg, 0)} runs failed")
             continue
         ratio = ""
-        peer = PEERS.get(cfg, "qemu-" + cfg.split("-", 1)[1])
+        peer = PEERS.get(cfg, "qemu-" + cfg.rsplit("-", 1)[1])
         if cfg.startswith("hyper-") and runs.get(peer):
             ratio = f"{statistics.median(v) / statistics.median(runs[peer]):.2f}"
         note = f"  ({failed[cfg]} failed)" if cfg in failed else ""

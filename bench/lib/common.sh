@@ -3,11 +3,14 @@
 #   build/bench/NAME/payload/guest with the kernel; sets $work and $kdir.
 # bench_run_l1 TITLE METRIC...: builds the L1 image (vmm, QEMU, EXTRA_BINS) from the payload,
 #   boots it (run-l1.sh with $L1_FLAGS, e.g. --icount), and prints the table (bench/lib/table.py) of its RESULT lines.
+#   VMM_BEFORE=FILE (an older vmm build) goes into L1 as /payload/bin/vmm-before: the
+#   benchmarks that support it (bench/net.sh) run it too, as "hyper-before", for a
+#   before/after comparison from one L1 run.
 bench_prepare() {
   scripts/install-deps.sh
   [ -f build/build.ninja ] || meson setup build >/dev/null
   ninja -C build >/dev/null
-  work=build/bench/$1
+  work=build/bench/${BENCH_WORK:-$1} # BENCH_WORK: another directory, to run two at once
   rm -rf "$work" && mkdir -p "$work/payload/guest"
   kdir=$(guest/kernel/build.sh x86_64)
   cp "$kdir/bzImage" "$work/payload/guest/bzImage"
@@ -19,10 +22,11 @@ bench_run_l1() {
   local extra=(--bin /usr/bin/qemu-system-x86_64)
   for f in qboot.rom bios-microvm.bin linuxboot_dma.bin pvh.bin; do extra+=(--file "/usr/share/qemu/$f"); done
   for b in ${EXTRA_BINS:-}; do extra+=(--bin "$b"); done
+  [ -n "${VMM_BEFORE:-}" ] && extra+=(--bin "$VMM_BEFORE:vmm-before")
   local img
   img=$(tests/testbed/l1-image.sh --out "$work/l1.cpio" --payload "$work/payload" \
     --bin build/vmm/vmm:vmm "${extra[@]}")
-  tests/testbed/run-l1.sh --initrd "$img" --log "$work/l1.log" --timeout 3000 --quiet ${L1_FLAGS:-} || true
+  tests/testbed/run-l1.sh --initrd "$img" --log "$work/l1.log" --timeout "${L1_TIMEOUT:-3000}" --quiet ${L1_FLAGS:-} || true
   local args=()
   for m in "$@"; do args+=(--metric "$m"); done
   python3 bench/lib/table.py --title "$title" "${args[@]}" ${LOWER_BETTER:-} < "$work/l1.log" |

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Reads "RESULT <vmm> <test> <k=v>... <value> <unit> ..." lines (from an L1 log) and
 prints one row per test: the median of each VMM's rounds for the test's metric, and the
-ratio hyper / qemu (for a metric where lower is better, --lower-better flips it).
+ratio hyper / qemu (for a metric where lower is better, --lower-better flips it). Where the
+log also has "hyper-before" results (VMM_BEFORE=an older vmm, see bench/lib/common.sh), two
+more columns: that build's median and its ratio to QEMU, so a change shows as before/after
+from one L1 run.
 
 A test's metric is the first --metric whose unit appears in its RESULT line, so
   --metric MiB/s:seq --metric IOPS:rand
@@ -53,21 +56,36 @@ def main():
             order.append(key)
         results[key].setdefault(vmm, []).append(value)
     print(args.title)
-    header = f"{'test':<28} {'unit':>6} {'hyper':>10} {'qemu':>10} {'hyper/qemu':>11}  rounds"
+    before = any("hyper-before" in r for r in results.values())
+    header = f"{'test':<28} {'unit':>6} {'hyper':>10} {'qemu':>10} {'hyper/qemu':>11}"
+    if before:
+        header += f" {'before':>10} {'before/qemu':>12}"
+    header += "  rounds"
     print(header)
     print("-" * len(header))
+
+    def ratio(h, q, unit):
+        if not h or not q:
+            return "n/a"
+        hm, qm = statistics.median(h), statistics.median(q)
+        if qm <= 0 or hm <= 0:
+            return "n/a"
+        return f"{(qm / hm) if unit in args.lower_better else (hm / qm):.2f}x"
+
     for key in order:
         test, unit = key
         h = results[key].get("hyper", [])
         q = results[key].get("qemu", [])
+        b = results[key].get("hyper-before", [])
         hm = statistics.median(h) if h else float("nan")
         qm = statistics.median(q) if q else float("nan")
-        if h and q and qm > 0 and hm > 0:
-            ratio = (qm / hm) if unit in args.lower_better else (hm / qm)
-            rs = f"{ratio:.2f}x"
-        else:
-            rs = "n/a"
-        print(f"{test:<28} {unit:>6} {hm:>10.1f} {qm:>10.1f} {rs:>11}  {len(h)}/{len(q)}")
+        row = f"{test:<28} {unit:>6} {hm:>10.1f} {qm:>10.1f} {ratio(h, q, unit):>11}"
+        rounds = f"{len(h)}/{len(q)}"
+        if before:
+            bm = statistics.median(b) if b else float("nan")
+            row += f" {bm:>10.1f} {ratio(b, q, unit):>12}"
+            rounds += f"/{len(b)}"
+        print(f"{row}  {rounds}")
     if failed:
         print(f"failed runs: {', '.join(failed)}")
     if not order:
