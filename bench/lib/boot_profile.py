@@ -9,7 +9,9 @@ import statistics
 import sys
 
 LINE = re.compile(r"^\[\s*(\d+\.\d+)\]\s*(.*)$")
-INITCALL = re.compile(r"initcall (\S+?)\+0x[0-9a-f]+/0x[0-9a-f]+ returned -?\d+ after (\d+) usecs")
+# "initcall NAME+0x0/0x20 returned 0 after 3 usecs"; a kernel without kallsyms (the project
+# kernel) prints the address instead of NAME+offset: the same in both VMMs' logs
+INITCALL = re.compile(r"initcall (\S+?)(?:\+0x[0-9a-f]+/0x[0-9a-f]+)? returned -?\d+ after (\d+) usecs")
 MILESTONES = [
     ("first kernel message", r"Linux version"),
     ("timer/TSC set up", r"(tsc: Refined|clocksource: Switched to clocksource tsc|tsc: Detected)"),
