@@ -40,18 +40,8 @@ run_timed() {
   local secs=$1; shift
   timeout -k 10 "$secs" "$@" </dev/null
 }
-selected() {
-  local t name pat
-  for t in tests/integration/t_*.sh; do
-    name=$(basename "$t" .sh); name=${name#t_}
-    set -f
-    for pat in $ARM64_TESTS; do
-      # shellcheck disable=SC2254
-      case "$name" in $pat) echo "$name"; break ;; esac
-    done
-    set +f
-  done
-}
+. tests/select_tests.sh
+selected() { select_tests "$ARM64_TESTS"; }
 finish() {
   echo "aarch64: $passed passed, $failed failed"
   echo "$passed passed, $failed failed"

@@ -133,18 +133,8 @@ else
 fi
 
 # the integration tests that TESTS selects
-selected_tests() {
-  local t name pat
-  for t in tests/integration/t_*.sh; do
-    name=$(basename "$t" .sh); name=${name#t_}
-    set -f
-    for pat in $TESTS; do
-      # shellcheck disable=SC2254
-      case "$name" in $pat) echo "$name"; break ;; esac
-    done
-    set +f
-  done
-}
+. tests/select_tests.sh
+selected_tests() { select_tests "$TESTS"; }
 
 if [ "${INTEGRATION:-1}" != 0 ]; then
   n_selected=$(selected_tests | wc -l)
