@@ -1,6 +1,8 @@
 #include "sandbox/seccomp.hpp"
 
 #include <atomic>
+#include <climits>
+#include <malloc.h>
 #include <memory>
 #include <seccomp.h>
 #include <unistd.h>
@@ -79,8 +81,13 @@ Result<void> install_seccomp_filter(ThreadRole role, SeccompMode mode) {
     return {};
 }
 
+void keep_malloc_from_opening_files() {
+    ::mallopt(M_TRIM_THRESHOLD, INT_MAX);
+}
+
 Result<void> enable_seccomp(SeccompMode mode) {
     g_mode.store(mode, std::memory_order_relaxed);
+    keep_malloc_from_opening_files();
     if (mode == SeccompMode::Off) {
         set_thread_role_hook(nullptr);
         return {};

@@ -25,6 +25,14 @@ const char* seccomp_mode_name(SeccompMode mode);
 // no_new_privs. Errors: the kernel refused the filter (ExitCode::HostResource).
 Result<void> install_seccomp_filter(ThreadRole role, SeccompMode mode);
 
+// glibc's malloc opens /proc/sys/vm/overcommit_memory the first time it gives memory at
+// the top of a thread arena's heap back to the kernel (shrink_heap): a file open that
+// every filter forbids, made by whichever thread happens to free enough. This turns that
+// trimming off (M_TRIM_THRESHOLD at its maximum, which also pins the mmap threshold:
+// blocks of 128 KiB and more are still mapped and unmapped on their own). enable_seccomp
+// calls it; call it before any thread exists.
+void keep_malloc_from_opening_files();
+
 // Makes every later enter_thread_role() install that role's filter in `mode`. Call from
 // main before any thread exists. Fails when the kernel has no seccomp filters and
 // `mode` is not Off.

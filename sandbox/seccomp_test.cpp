@@ -9,7 +9,9 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
+#include <vector>
 
 #include "kvm/ioctls.hpp"
 #include "sandbox/seccomp.hpp"
@@ -144,6 +146,37 @@ TEST_CASE("seccomp: the virtio-9p filter kills sockets, ioctls, exec") {
                                 {"ioctl TUNSETIFF", tun_set_iff},
                                 {"execve", exec_shell},
                                 {"clone", make_thread}});
+}
+
+// A thread that frees 6 MiB of small blocks at the top of its arena: glibc would give the
+// memory back with shrink_heap, whose first call opens /proc/sys/vm/overcommit_memory.
+void churn_thread_arena() {
+    std::vector<void*> blocks;
+    for (int i = 0; i < 64; i++)
+        blocks.push_back(::malloc(96 << 10));
+    for (auto it = blocks.rbegin(); it != blocks.rend(); ++it)
+        ::free(*it);
+}
+
+TEST_CASE("seccomp: a filtered thread can free memory without malloc opening a file") {
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        keep_malloc_from_opening_files();
+        int code = 0;
+        std::thread worker([&code] {
+            if (!install_seccomp_filter(ThreadRole::Vcpu, SeccompMode::Kill)) {
+                code = k_install_failed;
+                return;
+            }
+            churn_thread_arena();
+        });
+        worker.join();
+        exit_child(code);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(exited_cleanly(status));
 }
 
 TEST_CASE("seccomp: log mode lets a forbidden syscall through; off installs nothing") {

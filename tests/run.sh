@@ -24,6 +24,9 @@
 #                 when the build succeeded); given explicitly it is used whatever the build
 #   L1_WITH_QEMU=1 copy QEMU into L1 too; with VMM_BIN=tests/testbed/qemu-vmm.sh this runs
 #                 the integration tests against QEMU, to check the tests themselves
+#   L1_DEBUG_BINS host executables (FILE[:NAME], space-separated) copied into L1's
+#                 /payload/bin too, for debugging: e.g. strace, with VMM_BIN a wrapper
+#                 script that runs /payload/bin/vmm.real under it
 #   ARCHES        the L1 test beds to run (default "x86_64 aarch64"): aarch64 is
 #                 tests/arm64.sh (cross build, arm64 guest kernel, the tests that apply to
 #                 arm64 in an emulated arm64 L1; see ARM64_TESTS there); ARCHES=x86_64 skips it
@@ -195,6 +198,7 @@ if [ "${INTEGRATION:-1}" != 0 ]; then
   # xz, zstd: the container-image tests compress ACIs and OCI layers with them
   extra=(--bin /sbin/mke2fs --bin /sbin/e2fsck --bin /sbin/debugfs --bin /usr/bin/socat
     --bin /usr/bin/xz --bin /usr/bin/zstd)
+  for b in ${L1_DEBUG_BINS:-}; do extra+=(--bin "$b"); done
   # p9host: xattrs and POSIX locks on the host side of the 9p test
   [ -x "$BUILD_DIR/p9host" ] && extra+=(--bin "$BUILD_DIR/p9host:p9host")
   if [ "${L1_WITH_QEMU:-0}" = 1 ]; then
