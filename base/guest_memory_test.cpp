@@ -28,3 +28,17 @@ TEST_CASE("GuestAddress checked_add detects overflow") {
     CHECK(GuestAddress(UINT64_MAX - 1).checked_add(1));
     CHECK_FALSE(GuestAddress(UINT64_MAX - 1).checked_add(2));
 }
+
+TEST_CASE("guest RAM starts on a 2 MiB boundary, whole and writable to its last byte") {
+    for (uint64_t size : {uint64_t{0x1000}, uint64_t{3} << 20, (uint64_t{5} << 20) + 0x3000}) {
+        std::pair<uint64_t, uint64_t> ranges[] = {{0, size}};
+        auto mem = GuestMemory::create(ranges);
+        REQUIRE(mem);
+        auto span = mem->host_span(GuestAddress(0), size);
+        REQUIRE(span);
+        CHECK(reinterpret_cast<uintptr_t>(span->data()) % Mapping::k_huge_page == 0);
+        CHECK(mem->write_obj<uint8_t>(GuestAddress(size - 1), 0x5a));
+        CHECK(mem->read_obj<uint8_t>(GuestAddress(size - 1)) == 0x5a);
+        CHECK_FALSE(mem->write_obj<uint8_t>(GuestAddress(size), 0x5a));
+    }
+}

@@ -26,8 +26,15 @@ class Mapping {
     }
     ~Mapping() { reset(); }
 
-    // Private anonymous memory, lazily backed (MAP_NORESERVE).
+    // Private anonymous memory, lazily backed (MAP_NORESERVE), starting on a 2 MiB
+    // boundary and marked for transparent huge pages (MADV_HUGEPAGE, where the kernel has
+    // them): a guest's first touch of 2 MiB then costs the host one fault, not 512, and
+    // its TLB reach grows the same way.
     static Result<Mapping> anonymous(size_t size);
+    static constexpr size_t k_huge_page = size_t{2} << 20;
+    // `size` bytes of the file `fd`, read-only and private, its pages read in at once
+    // (MAP_POPULATE): a kernel image is copied once, from the page cache into guest RAM.
+    static Result<Mapping> file_readonly(int fd, size_t size);
     // A shared mapping of `fd` (e.g. the kvm_run area of a vCPU).
     static Result<Mapping> shared(int fd, size_t size, off_t offset = 0);
 

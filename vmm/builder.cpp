@@ -59,7 +59,7 @@ std::string ip_parameter(const NetConfig& net) {
 
 Result<GuestFiles> open_guest_files(const VmConfig& config, size_t max_devices) {
     GuestFiles files;
-    files.kernel = TRY(read_file(config.kernel, "kernel", k_max_kernel_size));
+    files.kernel = TRY(map_file(config.kernel, "kernel", k_max_kernel_size));
     if (!config.initrd.empty())
         files.initrd = TRY(open_initrd(config.initrd, k_max_initrd_size));
     for (const auto& disk : config.disks) {

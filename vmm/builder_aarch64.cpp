@@ -52,10 +52,9 @@ setup_virtio_devices(Machine& m, std::vector<std::unique_ptr<virtio::VirtioDevic
 Result<void> load_guest(Machine& m, const VmConfig& config, builder::GuestFiles files,
                         arm64::BootInfo& info) {
     auto kernel_file = std::move(files.kernel);
-    auto kernel = TRY(
-        boot::load_arm64_image(m.memory, kernel_file, arm64::k_ram_start).map_error([&](Error e) {
-            return std::move(e).with_context(config.kernel);
-        }));
+    auto kernel =
+        TRY(boot::load_arm64_image(m.memory, kernel_file.bytes(), arm64::k_ram_start)
+                .map_error([&](Error e) { return std::move(e).with_context(config.kernel); }));
     kernel_file = {};
     // the initrd below the device tree
     kernel.initrd_addr_max = arm64::fdt_addr(info.ram_bytes) - 1;

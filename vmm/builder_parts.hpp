@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/file.hpp"
 #include "base/result.hpp"
 #include "devices/virtio/device.hpp"
 #include "devices/virtio/mmio.hpp"
@@ -22,7 +23,7 @@ inline constexpr uint64_t k_max_kernel_size = 512ull << 20;
 inline constexpr uint64_t k_max_initrd_size = 2048ull << 20;
 
 struct GuestFiles {
-    std::vector<uint8_t> kernel;
+    MappedFile kernel;
     std::optional<InitrdFile> initrd;
     std::vector<std::unique_ptr<virtio::VirtioDevice>> devices; // in slot order
 };

@@ -86,7 +86,7 @@ Result<std::string> setup_virtio_devices(Machine& m,
 Result<void> load_guest(Machine& m, const VmConfig& config, GuestFiles files,
                         const std::string& device_cmdline, x86::BootInfo& info) {
     auto kernel_file = std::move(files.kernel);
-    auto kernel = TRY(boot::load_kernel(m.memory, kernel_file).map_error([&](Error e) {
+    auto kernel = TRY(boot::load_kernel(m.memory, kernel_file.bytes()).map_error([&](Error e) {
         return std::move(e).with_context(config.kernel);
     }));
     kernel_file = {};
