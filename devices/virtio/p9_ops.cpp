@@ -49,11 +49,9 @@ ssize_t transfer(int fd, std::span<const iovec> iovs, size_t bytes, uint64_t off
 int Server::lopen(Reader& r, Writer& w) {
     uint32_t fid = r.u32();
     uint32_t dotl = r.u32();
-    if (!r.ok())
-        return EPROTO;
-    Fid* f = find(fid);
-    if (!f)
-        return EBADF;
+    Fid* f;
+    if (int e = request_fid(r, fid, f); e != 0)
+        return e;
     if (f->io.valid() || f->xattr)
         return EBADF; // already open, or an xattr
     int flags = host_open_flags(dotl);
@@ -80,10 +78,8 @@ int Server::lcreate(Reader& r, Writer& w) {
     uint32_t dotl = r.u32();
     uint32_t mode = r.u32();
     r.u32(); // gid: files belong to the vmm's user
-    if (!r.ok())
-        return EPROTO;
     Fid* dir;
-    if (int e = dir_and_name(fid, name, dir); e != 0)
+    if (int e = dir_and_name(r, fid, name, dir); e != 0)
         return e;
     if (m_read_only)
         return EROFS;
@@ -263,10 +259,8 @@ int Server::mkdir(Reader& r, Writer& w) {
     std::string_view name = r.str();
     uint32_t mode = r.u32();
     r.u32(); // gid
-    if (!r.ok())
-        return EPROTO;
     Fid* dir;
-    if (int e = dir_and_name(dfid, name, dir); e != 0)
+    if (int e = dir_and_name(r, dfid, name, dir); e != 0)
         return e;
     if (m_read_only)
         return EROFS;
@@ -283,10 +277,8 @@ int Server::mknod(Reader& r, Writer& w) {
     r.u32(); // major
     r.u32(); // minor
     r.u32(); // gid
-    if (!r.ok())
-        return EPROTO;
     Fid* dir;
-    if (int e = dir_and_name(dfid, name, dir); e != 0)
+    if (int e = dir_and_name(r, dfid, name, dir); e != 0)
         return e;
     if (m_read_only)
         return EROFS;
@@ -303,10 +295,8 @@ int Server::symlink(Reader& r, Writer& w) {
     std::string_view name = r.str();
     std::string_view target = r.str();
     r.u32(); // gid
-    if (!r.ok())
-        return EPROTO;
     Fid* dir;
-    if (int e = dir_and_name(dfid, name, dir); e != 0)
+    if (int e = dir_and_name(r, dfid, name, dir); e != 0)
         return e;
     if (m_read_only)
         return EROFS;
@@ -323,10 +313,8 @@ int Server::link(Reader& r, Writer&) {
     uint32_t dfid = r.u32();
     uint32_t fid = r.u32();
     std::string_view name = r.str();
-    if (!r.ok())
-        return EPROTO;
     Fid* dir;
-    if (int e = dir_and_name(dfid, name, dir); e != 0)
+    if (int e = dir_and_name(r, dfid, name, dir); e != 0)
         return e;
     Fid* src = find(fid); // every fid lies beneath the root: the source is confined
     if (!src)
@@ -357,13 +345,10 @@ int Server::rename(Reader& r, Writer&) {
     uint32_t fid = r.u32();
     uint32_t dfid = r.u32();
     std::string_view name = r.str();
-    if (!r.ok())
-        return EPROTO;
-    Fid* f = find(fid);
-    Fid* dir;
-    if (!f)
-        return EBADF;
-    if (int e = dir_and_name(dfid, name, dir); e != 0)
+    Fid *f, *dir;
+    if (int e = request_fid(r, fid, f); e != 0)
+        return e;
+    if (int e = dir_and_name(r, dfid, name, dir); e != 0)
         return e;
     if (m_read_only)
         return EROFS;
@@ -384,12 +369,10 @@ int Server::renameat(Reader& r, Writer&) {
     std::string_view oname = r.str();
     uint32_t ndfid = r.u32();
     std::string_view nname = r.str();
-    if (!r.ok())
-        return EPROTO;
     Fid *odir, *ndir;
-    if (int e = dir_and_name(odfid, oname, odir); e != 0)
+    if (int e = dir_and_name(r, odfid, oname, odir); e != 0)
         return e;
-    if (int e = dir_and_name(ndfid, nname, ndir); e != 0)
+    if (int e = dir_and_name(r, ndfid, nname, ndir); e != 0)
         return e;
     if (m_read_only)
         return EROFS;
@@ -403,10 +386,8 @@ int Server::unlinkat(Reader& r, Writer&) {
     uint32_t dfid = r.u32();
     std::string_view name = r.str();
     uint32_t flags = r.u32();
-    if (!r.ok())
-        return EPROTO;
     Fid* dir;
-    if (int e = dir_and_name(dfid, name, dir); e != 0)
+    if (int e = dir_and_name(r, dfid, name, dir); e != 0)
         return e;
     if (m_read_only)
         return EROFS;

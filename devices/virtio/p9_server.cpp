@@ -40,10 +40,16 @@ bool Server::can_add(uint32_t fid) const {
     return fid != k_no_fid && (m_fids.size() < m_max_fids || m_fids.count(fid) != 0);
 }
 
-int Server::dir_and_name(uint32_t dfid, std::string_view name, Fid*& dir) {
-    dir = find(dfid);
-    if (!dir)
-        return EBADF;
+int Server::request_fid(const Reader& r, uint32_t fid, Fid*& f) {
+    if (!r.ok())
+        return EPROTO;
+    f = find(fid);
+    return f ? 0 : EBADF;
+}
+
+int Server::dir_and_name(const Reader& r, uint32_t dfid, std::string_view name, Fid*& dir) {
+    if (int e = request_fid(r, dfid, dir); e != 0)
+        return e;
     if (!dir->is_dir)
         return ENOTDIR;
     if (name.size() > k_max_name)
@@ -208,11 +214,9 @@ int Server::walk(Reader& r, Writer& w) {
     std::vector<std::string_view> names;
     for (uint16_t i = 0; i < n; i++)
         names.push_back(r.str());
-    if (!r.ok())
-        return EPROTO;
-    Fid* from = find(fid);
-    if (!from)
-        return EBADF;
+    Fid* from;
+    if (int e = request_fid(r, fid, from); e != 0)
+        return e;
     if (newfid != fid && (find(newfid) || !can_add(newfid)))
         return find(newfid) ? EBADF : EMFILE;
     int cur = ::fcntl(from->path.get(), F_DUPFD_CLOEXEC, 0);
@@ -268,11 +272,9 @@ int Server::walk(Reader& r, Writer& w) {
 
 int Server::clunk(Reader& r, Writer&, bool remove) {
     uint32_t fid = r.u32();
-    if (!r.ok())
-        return EPROTO;
-    Fid* f = find(fid);
-    if (!f)
-        return EBADF;
+    Fid* f;
+    if (int e = request_fid(r, fid, f); e != 0)
+        return e;
     int err = 0;
     if (f->io.valid() && m_lock_files.count(f->inode)) {
         bool other_open = std::any_of(m_fids.begin(), m_fids.end(), [&](const auto& e) {
@@ -299,11 +301,9 @@ int Server::clunk(Reader& r, Writer&, bool remove) {
 int Server::getattr(Reader& r, Writer& w) {
     uint32_t fid = r.u32();
     r.u64(); // request mask: we always answer the basic set
-    if (!r.ok())
-        return EPROTO;
-    Fid* f = find(fid);
-    if (!f)
-        return EBADF;
+    Fid* f;
+    if (int e = request_fid(r, fid, f); e != 0)
+        return e;
     struct stat st {};
     if (int e = stat_fd(f->path.get(), st); e < 0)
         return -e;
@@ -328,11 +328,9 @@ int Server::getattr(Reader& r, Writer& w) {
 
 int Server::statfs(Reader& r, Writer& w) {
     uint32_t fid = r.u32();
-    if (!r.ok())
-        return EPROTO;
-    Fid* f = find(fid);
-    if (!f)
-        return EBADF;
+    Fid* f;
+    if (int e = request_fid(r, fid, f); e != 0)
+        return e;
     struct statfs s {};
     if (::fstatfs(f->path.get(), &s) < 0)
         return errno;
@@ -353,11 +351,9 @@ int Server::statfs(Reader& r, Writer& w) {
 
 int Server::readlink(Reader& r, Writer& w) {
     uint32_t fid = r.u32();
-    if (!r.ok())
-        return EPROTO;
-    Fid* f = find(fid);
-    if (!f)
-        return EBADF;
+    Fid* f;
+    if (int e = request_fid(r, fid, f); e != 0)
+        return e;
     char buf[PATH_MAX];
     ssize_t n = ::readlinkat(f->path.get(), "", buf, sizeof buf);
     if (n < 0)

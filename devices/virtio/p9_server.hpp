@@ -137,8 +137,11 @@ class Server {
     Fid* find(uint32_t fid);
     // Room for one more fid (or `fid` already exists and will be replaced).
     bool can_add(uint32_t fid) const;
-    // The directory fid `dfid` and a checked child name, for *at() calls.
-    int dir_and_name(uint32_t dfid, std::string_view name, Fid*& dir);
+    // The fid a request names, once its fields are read from `r`: EPROTO when the request
+    // was short, EBADF when there is no such fid.
+    int request_fid(const Reader& r, uint32_t fid, Fid*& f);
+    // The same for a directory fid `dfid`, and a checked child name, for *at() calls.
+    int dir_and_name(const Reader& r, uint32_t dfid, std::string_view name, Fid*& dir);
     // Opens the parent of `fid` (O_PATH) and gives its last component; EBUSY at the root.
     int parent_of(const Fid& fid, Fd& parent, std::string& name) const;
     // Reply qid of `name` in `dirfd`.

@@ -41,11 +41,9 @@ int Server::setattr(Reader& r, Writer&) {
     uint64_t atime_nsec = r.u64();
     uint64_t mtime_sec = r.u64();
     uint64_t mtime_nsec = r.u64();
-    if (!r.ok())
-        return EPROTO;
-    Fid* f = find(fid);
-    if (!f)
-        return EBADF;
+    Fid* f;
+    if (int e = request_fid(r, fid, f); e != 0)
+        return e;
     if (m_read_only)
         return EROFS;
     int fd = f->path.get();

@@ -63,11 +63,9 @@ int Server::xattrwalk(Reader& r, Writer& w) {
     uint32_t fid = r.u32();
     uint32_t newfid = r.u32();
     std::string_view name = r.str();
-    if (!r.ok())
-        return EPROTO;
-    Fid* f = find(fid);
-    if (!f)
-        return EBADF;
+    Fid* f;
+    if (int e = request_fid(r, fid, f); e != 0)
+        return e;
     if (newfid != fid && (find(newfid) || !can_add(newfid)))
         return find(newfid) ? EBADF : EMFILE;
     std::string path;
@@ -106,11 +104,9 @@ int Server::xattrcreate(Reader& r, Writer&) {
     std::string_view name = r.str();
     uint64_t size = r.u64();
     uint32_t flags = r.u32();
-    if (!r.ok())
-        return EPROTO;
-    Fid* f = find(fid);
-    if (!f)
-        return EBADF;
+    Fid* f;
+    if (int e = request_fid(r, fid, f); e != 0)
+        return e;
     if (m_read_only)
         return EROFS;
     if (!allowed_xattr(name))
