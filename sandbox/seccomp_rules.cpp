@@ -72,9 +72,7 @@ void vmm(std::vector<SyscallRule>& r) {
     r.push_back(any(SCMP_SYS(unlinkat))); // (the same: unlink() on arm64)
 #endif
     r.push_back(ioctl_request(TCSETS)); // tcsetattr(): restores the terminal
-#if defined(__aarch64__)
-    r.push_back(ioctl_request(TCGETS)); // (the same: glibc reads the settings back on arm64)
-#endif
+    r.push_back(ioctl_request(TCGETS)); // (the same: glibc's reads them before and after)
 }
 
 // A vCPU: KVM_RUN and the device emulation its exits reach, including the virtio

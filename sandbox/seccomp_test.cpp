@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -105,6 +106,24 @@ TEST_CASE("seccomp: the main thread's filter kills KVM_RUN, opening files, exec,
                                  {"execve", exec_shell},
                                  {"clone", make_thread},
                                  {"socket", unix_socket}});
+}
+
+TEST_CASE("seccomp: the main thread's filter lets it restore a terminal's settings") {
+    // What Console's destructor does at exit when stdin is a terminal.
+    int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+    REQUIRE(master >= 0);
+    REQUIRE(::grantpt(master) == 0);
+    REQUIRE(::unlockpt(master) == 0);
+    int tty = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
+    REQUIRE(tty >= 0);
+    termios saved{};
+    REQUIRE(::tcgetattr(tty, &saved) == 0);
+    CHECK(exited_cleanly(in_filtered_child(ThreadRole::Vmm, [&] {
+        if (::tcsetattr(tty, TCSANOW, &saved) != 0)
+            exit_child(k_install_failed + 1);
+    })));
+    ::close(tty);
+    ::close(master);
 }
 
 TEST_CASE("seccomp: the vCPU filter allows KVM_RUN and kills other KVM ioctls and files") {
