@@ -25,6 +25,15 @@ using ThreadRoleHook = Result<void> (*)(ThreadRole role);
 // before any thread that enters a role exists.
 void set_thread_role_hook(ThreadRoleHook hook);
 
+// Every thread created after this call gets a stack of k_thread_stack_size bytes instead of
+// glibc's default (8 MiB, from RLIMIT_STACK). Where transparent huge pages are on for all
+// memory (many distributions' default), the first touch of a thread's stack in a mapping
+// that large faults in a whole 2 MiB page: 2 MiB of the VMM's memory per thread, zeroed
+// on the way to the first KVM_RUN. A stack smaller than 2 MiB cannot hold one. Call it
+// from main before any thread exists. Errors: the values were refused (Internal).
+inline constexpr size_t k_thread_stack_size = size_t{512} << 10;
+Result<void> use_small_thread_stacks();
+
 // The calling thread takes on `role`: runs the hook, if any. An error means the thread
 // must not go on to its work.
 Result<void> enter_thread_role(ThreadRole role);

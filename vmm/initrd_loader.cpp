@@ -58,14 +58,21 @@ load_initrds(const GuestMemory& memory, const boot::LoadedKernel& kernel, const 
     auto span = memory.host_span(GuestAddress(placed.addr), total);
     if (!span)
         return fail(ExitCode::Internal, "the initrd range is not in guest RAM");
-    std::fill(span->begin(), span->end(), 0);
+    // Only the padding between the pieces is zeroed (not the whole range: the copy
+    // writes every other byte, and each page touched twice costs on the way to boot).
+    auto pad = [&](uint64_t from, uint64_t to) {
+        std::fill(span->begin() + static_cast<ptrdiff_t>(from),
+                  span->begin() + static_cast<ptrdiff_t>(to), 0);
+    };
     uint64_t offset = 0;
     if (file) {
         TRY(read_exactly(file->fd.get(), span->subspan(0, file->size), path));
+        pad(file->size, align4(file->size));
         offset = align4(file->size);
     }
     for (const auto& piece : extra) {
         std::copy(piece.begin(), piece.end(), span->begin() + static_cast<ptrdiff_t>(offset));
+        pad(offset + piece.size(), offset + align4(piece.size()));
         offset += align4(piece.size());
     }
     return std::optional<boot::InitrdPlacement>{placed};

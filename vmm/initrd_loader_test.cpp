@@ -1,5 +1,6 @@
 #include "vmm/initrd_loader.hpp"
 
+#include <algorithm>
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -9,6 +10,10 @@ TEST_CASE("initrd loader: the file and the pieces back to back, 4-byte aligned")
     std::pair<uint64_t, uint64_t> ranges[] = {{0, 64 << 20}};
     auto mem = GuestMemory::create(ranges);
     REQUIRE(mem);
+    // not fresh memory: the padding between the pieces must still come out zero
+    auto all = mem->host_span(GuestAddress(0), 64 << 20);
+    REQUIRE(all);
+    std::fill(all->begin(), all->end(), 0xff);
     boot::LoadedKernel kernel;
     kernel.load_addr = 0x100000;
     kernel.load_end = 0x200000;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/log.hpp"
+#include "base/thread_role.hpp"
 #include "sandbox/seccomp.hpp"
 #include "vmm/boot_timer.hpp"
 #include "vmm/builder.hpp"
@@ -35,8 +36,9 @@ Result<void> open_boot_timer_output(const std::string& path) {
 }
 
 Result<int> run(int argc, char** argv) {
-    // Before any thread exists, so every thread inherits the mask.
+    // Before any thread exists, so every thread inherits the mask and the stack size.
     TRY(block_stop_signals());
+    TRY(use_small_thread_stacks());
     if (is_image_command(argc, argv))
         return run_image_command(argc, argv); // vmm image build|inspect: no VM
     auto config =

@@ -118,8 +118,8 @@ Result<int> run_machine(Machine& m, Console& console, bool stats) {
                      footprint_json(probe->measure(m.memory), when, devices).c_str());
     };
 
-    // The kernel and initrd files were read into heap buffers and freed: give those pages
-    // back (glibc keeps freed heap memory below its trim threshold).
+    // What the set-up freed (vmm run's image work and initrd pieces) goes back to the
+    // kernel here, once: malloc's own trimming is off (sandbox::enable_seccomp).
     ::malloc_trim(0);
 
     std::vector<std::thread> threads;
