@@ -5,7 +5,8 @@
 # VMM's own memory (vmm --stats on SIGUSR2: RSS less the guest's resident pages), mean
 # and max per VM, plus the L1's free memory before and after.
 #
-# Usage: bench/density.sh   (env: COUNTS="1 10 20", MIB=128)
+# Usage: bench/density.sh   (env: COUNTS="1 10 20", MIB=128, L1_FLAGS=--icount: L1's clock
+#        counts instructions, for repeatable times on a busy host)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -56,7 +57,7 @@ done
 exit 0
 EOS
 img=$(tests/testbed/l1-image.sh --out "$work/l1.cpio" --payload "$work/payload" --bin build/vmm/vmm:vmm)
-tests/testbed/run-l1.sh --initrd "$img" --log "$work/l1.log" --timeout 3000 --quiet || true
+tests/testbed/run-l1.sh --initrd "$img" --log "$work/l1.log" --timeout "${L1_TIMEOUT:-3000}" --quiet ${L1_FLAGS:-} || true
 {
   printf '%-5s %-7s %-16s %-20s %-19s %-17s %-12s\n' VMs booted all-at-init-s overhead-mean-KiB \
     overhead-max-KiB guest-mean-KiB L1-used-MiB

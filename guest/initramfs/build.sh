@@ -13,7 +13,7 @@
 #                  with their dependencies from DIR/modules.dep, decompressed (busybox
 #                  insmod reads plain .ko); ./init loads them in dependency order
 #   --arch ARCH    the guest's architecture (default the host's); aarch64 on an x86_64
-#                  host takes busybox and the --tools programs (e2fsprogs, socat) with their
+#                  host takes busybox and the --tools programs (all but iperf3) with their
 #                  libraries from tests/testbed/arm64-root.sh (Debian's arm64 packages)
 #   BUSYBOX        default /usr/bin/busybox, a static binary
 # Prints the path of the .cpio.gz file.
@@ -82,8 +82,9 @@ cache_root="${HYPER_CACHE:-$HOME/.cache/hyper}"
 extra_bins=()
 [ "$tools" = 1 ] && extra_bins=(/sbin/mke2fs /sbin/e2fsck /usr/bin/socat /usr/bin/iperf3 /usr/bin/getfattr
   /usr/bin/setfattr /usr/bin/flock)
-# arm64 (tests/testbed/arm64-root.sh): the disk, network and vsock tools only
-[ "$tools" = 1 ] && [ -n "$root" ] && extra_bins=(/sbin/mke2fs /sbin/e2fsck /usr/bin/socat)
+# arm64 (tests/testbed/arm64-root.sh): the same but iperf3 (for benchmarks only)
+[ "$tools" = 1 ] && [ -n "$root" ] && extra_bins=(/sbin/mke2fs /sbin/e2fsck /usr/bin/socat
+  /usr/bin/getfattr /usr/bin/setfattr /usr/bin/flock)
 for b in ${extra_bins[@]+"${extra_bins[@]}"}; do
   [ -x "$root$b" ] || { echo "initramfs/build.sh: $root$b missing: run scripts/install-deps.sh" >&2; exit 1; }
 done

@@ -15,16 +15,17 @@ export PATH
 # busybox sh runs its own mke2fs applet whatever PATH says: name e2fsprogs' by path
 MKE2FS=$PAYLOAD/bin/mke2fs
 GUEST_DIR=${GUEST_DIR:-$PAYLOAD/guest}
-# The L1 machine's architecture: the tests that run on both (tests/run.sh lists them) boot
+# The L1 machine's architecture: the tests that run on both (tests/arm64.sh lists them) boot
 # $KERNEL, the project kernel of this arch; the console is ttyS0 on both (arm64: the
 # 16550A the device tree describes, driven by 8250's of_serial).
 ARCH=$(uname -m)
 BZIMAGE=$GUEST_DIR/bzImage        # the project kernel (guest/kernel/build.sh)
 case "$ARCH" in
-  aarch64) KERNEL=$GUEST_DIR/Image IMAGE_ARCH=arm64 ;; # guest/kernel/build.sh aarch64
-  *) KERNEL=$BZIMAGE IMAGE_ARCH=amd64 ;;
+  aarch64) KERNEL=$GUEST_DIR/Image IMAGE_ARCH=arm64 LOADER=/lib/ld-linux-aarch64.so.1 ;;
+  *) KERNEL=$BZIMAGE IMAGE_ARCH=amd64 LOADER=/lib64/ld-linux-x86-64.so.2 ;;
 esac
 STOCK_RELEASE="*-$IMAGE_ARCH" # uname -r of Debian's stock kernel
+# LOADER: the dynamic loader of L1's programs (the image tests copy one into a layer)
 VMLINUX=$GUEST_DIR/vmlinux        # the same kernel as an ELF, booted through its PVH entry
 STOCK=$GUEST_DIR/vmlinuz-stock    # Debian's kernel, the one L1 runs
 INITRD=$GUEST_DIR/initramfs.cpio.gz # guest/initramfs/build.sh
@@ -111,6 +112,49 @@ boot_guest() {
   report=$(grep -m1 -o 'HYPER-GUEST .*' "$log" 2>/dev/null)
   [ -n "$report" ] && echo "# guest: ${report#HYPER-GUEST }"
   return 0
+}
+
+# wait_for_line PID LOG REGEX: waits until LOG has a line matching the extended regex
+# (carriage returns ignored), at most VMM_TIMEOUT seconds and only while the process PID
+# (a vmm started in the background) lives; status 0 when the line is there
+wait_for_line() {
+  _w=0
+  while [ $_w -lt "$VMM_TIMEOUT" ] && ! tr -d '\r' < "$2" | grep -Eq "$3"; do
+    kill -0 "$1" 2>/dev/null || break
+    sleep 1; _w=$((_w + 1))
+  done
+  tr -d '\r' < "$2" | grep -Eq "$3"
+}
+
+# wait_exit PID SECS: waits up to SECS seconds for the process PID to end; status 0 when
+# it has (reap it with `wait PID` after)
+wait_exit() {
+  _w=0
+  while [ $_w -lt "$2" ] && kill -0 "$1" 2>/dev/null; do sleep 1; _w=$((_w + 1)); done
+  ! kill -0 "$1" 2>/dev/null
+}
+
+# signal_vmm PID SIGNAL SECS LOG: sends SIGNAL (a name: TERM, INT) to the vmm PID, which
+# must end within SECS seconds (else the test fails and it is killed); reaps it into
+# VMM_RC and strips LOG's carriage returns
+signal_vmm() {
+  kill -"$2" "$1" 2>/dev/null
+  if ! wait_exit "$1" "$3"; then
+    fail "vmm still running $3 s after SIG$2" "$4"
+    kill -KILL "$1"
+  fi
+  wait "$1"
+  VMM_RC=$?
+  strip_cr "$4"
+}
+
+# expect_sent LOG TAG FILE: the guest's "TAG <sha256> ..." line names the checksum of what
+# the host received into FILE
+expect_sent() {
+  _g=$(sed -n "s/^$2 \([0-9a-f]*\).*/\1/p" "$1")
+  _r=$(sha256sum "$3" 2>/dev/null | cut -d' ' -f1)
+  [ -n "$_g" ] && [ "$_g" = "$_r" ] ||
+    fail "guest->host: the guest sent ${_g:-?}, the host received ${_r:-?}" "$1"
 }
 
 # strip_cr FILE...: drops the \r of the guest's serial line endings (run_vmm does this

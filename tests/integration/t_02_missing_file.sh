@@ -5,7 +5,7 @@ L=$TEST_TMP/vmm.log
 run_vmm "$L" --kernel /nonexistent/bzImage --initrd "$INITRD"
 expect_exit 66 "$L"
 expect_line "$L" '/nonexistent/bzImage'
-run_vmm "$L" --kernel "$BZIMAGE" --initrd /nonexistent/initrd.cpio.gz
+run_vmm "$L" --kernel "$KERNEL" --initrd /nonexistent/initrd.cpio.gz
 expect_exit 66 "$L"
 expect_line "$L" '/nonexistent/initrd.cpio.gz'
 finish

@@ -1,7 +1,7 @@
 #!/bin/sh
 # A root file system on /dev/vda (no initramfs): root=/dev/vda boots to its /init.
 . "$(dirname "$0")/lib.sh"
-require_file "$BZIMAGE" || finish
+require_file "$KERNEL" || finish
 L=$TEST_TMP/guest.log
 R=$TEST_TMP/rootfs
 IMG=$TEST_TMP/rootfs.ext4
@@ -16,7 +16,7 @@ echo "HYPER-ROOTFS root=$(/bin/busybox awk '$2 == "/" { print $1 " " $3 }' /proc
 INIT
 chmod +x "$R/init"
 "$MKE2FS" -q -t ext4 -d "$R" "$IMG" 32M || fail "mke2fs -d failed"
-run_vmm "$L" --kernel "$BZIMAGE" --cmdline "$CMDLINE_BASE root=/dev/vda rw init=/init" \
+run_vmm "$L" --kernel "$KERNEL" --cmdline "$CMDLINE_BASE root=/dev/vda rw init=/init" \
   --disk "path=$IMG" --memory 256
 expect_exit 0 "$L"
 expect_line "$L" '^HYPER-ROOTFS root=/dev/(vda|root) ext4$'

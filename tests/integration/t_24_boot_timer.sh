@@ -2,10 +2,10 @@
 # --boot-timer[=FILE]: one JSON line with the boot timeline, in increasing order, with the
 # two marks the test init writes to the control page.
 . "$(dirname "$0")/lib.sh"
-require_file "$BZIMAGE" "$INITRD" || finish
+require_file "$KERNEL" "$INITRD" || finish
 L=$TEST_TMP/vmm.log
 J=$TEST_TMP/boot-timer.json
-boot_guest "$L" "$BZIMAGE" 1 256 reboot --boot-timer="$J"
+boot_guest "$L" "$KERNEL" 1 256 reboot --boot-timer="$J"
 expect_exit 0 "$L"
 expect_booted "$L"
 expect_no_line "$L" 'boot_timer_us'

@@ -20,19 +20,13 @@ tx=$!
   --cmdline "$CMDLINE_BASE hyper.action=net-test hyper.mib=$mib" \
   --net tap=$TAP,ip=10.0.0.2/24,gw=10.0.0.1 </dev/null >"$L" 2>&1 &
 vm=$!
-i=0
-while [ $i -lt "$VMM_TIMEOUT" ] && ! grep -q '^NET-READY' "$L"; do
-  kill -0 $vm 2>/dev/null || break
-  sleep 1; i=$((i + 1))
-done
+wait_for_line $vm "$L" '^NET-READY'
 expect_line "$L" '^NET-READY'
 if ping -c 3 -W 2 10.0.0.2 > "$TEST_TMP/ping.log" 2>&1; then :; else
   fail "the host cannot ping the guest" "$TEST_TMP/ping.log"
 fi
 echo done | socat -u STDIN TCP:10.0.0.2:5003,retry=20,interval=0.5 2>/dev/null
-i=0
-while [ $i -lt 60 ] && kill -0 $vm 2>/dev/null; do sleep 1; i=$((i + 1)); done
-kill -TERM $vm 2>/dev/null
+wait_exit $vm 60 || kill -TERM $vm 2>/dev/null
 wait $vm
 VMM_RC=$?
 strip_cr "$L"
@@ -40,10 +34,7 @@ kill $rx $tx 2>/dev/null
 expect_exit 0 "$L"
 expect_line "$L" '^hyper-guest: eth0 10.0.0.2/24$'
 expect_line "$L" '^NET-PING ok 3$'
-gsha=$(sed -n 's/^NET-SENT \([0-9a-f]*\).*/\1/p' "$L")
-rsha=$(sha256sum "$TEST_TMP/recv" 2>/dev/null | cut -d' ' -f1)
-[ -n "$gsha" ] && [ "$gsha" = "$rsha" ] ||
-  fail "guest->host: the guest sent ${gsha:-?}, the host received ${rsha:-?}" "$L"
+expect_sent "$L" NET-SENT "$TEST_TMP/recv"
 expect_line "$L" "^NET-RECEIVED $hsha $((mib * 1048576))\$"
 expect_line "$L" '^NET-DONE'
 expect_no_line "$L" 'NET-ERROR'

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Two VMs on one Linux bridge: VM B sends 16 MiB over TCP to VM A; the checksums match.
 . "$(dirname "$0")/lib.sh"
-require_file "$BZIMAGE" "$TOOLS_INITRD" || finish
+require_file "$KERNEL" "$TOOLS_INITRD" || finish
 LA=$TEST_TMP/a.log
 LB=$TEST_TMP/b.log
 brctl addbr hybr0 || fail "brctl addbr failed"
@@ -11,11 +11,11 @@ for t in hyta hytb; do
   ip link set $t up
 done
 ip link set hybr0 up
-"$VMM" --kernel "$BZIMAGE" --initrd "$TOOLS_INITRD" --memory 256 \
+"$VMM" --kernel "$KERNEL" --initrd "$TOOLS_INITRD" --memory 256 \
   --cmdline "$CMDLINE_BASE hyper.action=net-peer hyper.role=listen" \
   --net tap=hyta,ip=10.0.1.2/24 --stats </dev/null >"$LA" 2>&1 &
 a=$!
-"$VMM" --kernel "$BZIMAGE" --initrd "$TOOLS_INITRD" --memory 256 \
+"$VMM" --kernel "$KERNEL" --initrd "$TOOLS_INITRD" --memory 256 \
   --cmdline "$CMDLINE_BASE hyper.action=net-peer hyper.role=send hyper.peer=10.0.1.2 hyper.mib=16" \
   --net tap=hytb,ip=10.0.1.3/24 --stats </dev/null >"$LB" 2>&1 &
 b=$!

@@ -19,14 +19,7 @@ hsha=$(sha256sum "$TEST_TMP/hdata" | cut -d' ' -f1)
   --cmdline "$CMDLINE_BASE hyper.action=vsock-test hyper.mib=64" \
   --vsock cid=3,uds="$U" </dev/null >"$L" 2>&1 &
 vm=$!
-wait_for() { # wait_for REGEX: until the guest log has it (bounded)
-  i=0
-  while [ $i -lt "$VMM_TIMEOUT" ] && ! tr -d '\r' < "$L" | grep -Eq "$1"; do
-    kill -0 $vm 2>/dev/null || return 1
-    sleep 1; i=$((i + 1))
-  done
-  tr -d '\r' < "$L" | grep -Eq "$1"
-}
+wait_for() { wait_for_line $vm "$L" "$1"; }
 wait_for '^VSOCK-READY' || fail "the guest never got ready" "$L"
 # echo through a host-initiated connection (half-close: EOF on our side ends the echo);
 # the guest's listener may start a little after VSOCK-READY on a slow machine (an
@@ -68,18 +61,13 @@ sleep 2
 kill -9 $victim 2>/dev/null
 wait_for '^VSOCK-RESET-RC' || fail "the guest writer never noticed the dead peer" "$L"
 printf 'CONNECT 5002\n' | socat -u - UNIX-CONNECT:"$U" 2>/dev/null
-i=0
-while [ $i -lt 60 ] && kill -0 $vm 2>/dev/null; do sleep 1; i=$((i + 1)); done
-kill -TERM $vm 2>/dev/null
+wait_exit $vm 60 || kill -TERM $vm 2>/dev/null
 wait $vm
 VMM_RC=$?
 strip_cr "$L"
 kill $rx 2>/dev/null
 expect_exit 0 "$L"
-gsha=$(sed -n 's/^VSOCK-SENT \([0-9a-f]*\).*/\1/p' "$L")
-rsha=$(sha256sum "$TEST_TMP/recv" 2>/dev/null | cut -d' ' -f1)
-[ -n "$gsha" ] && [ "$gsha" = "$rsha" ] ||
-  fail "guest->host: the guest sent ${gsha:-?}, the host received ${rsha:-?}" "$L"
+expect_sent "$L" VSOCK-SENT "$TEST_TMP/recv"
 expect_line "$L" '^VSOCK-SEND ok$'
 expect_line "$L" "^VSOCK-RECEIVED $hsha 67108864\$"
 expect_line "$L" '^VSOCK-CLOSED-PORT refused after (0|1)\.[0-9]+s$'

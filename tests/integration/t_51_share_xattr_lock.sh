@@ -5,7 +5,7 @@
 # keeps the guest's flock out until the host lets go, a blocking flock waits for it, and
 # the host sees the guest's lock.
 . "$(dirname "$0")/lib.sh"
-require_file "$BZIMAGE" "$TOOLS_INITRD" "$PAYLOAD/bin/p9host" || finish
+require_file "$KERNEL" "$TOOLS_INITRD" "$PAYLOAD/bin/p9host" || finish
 L=$TEST_TMP/guest.log
 M=$TEST_TMP/mnt
 mkdir -p "$M"
@@ -28,7 +28,7 @@ p9host hold "$D/held.txt" > "$TEST_TMP/hold.out" &
   : > "$D/wait.txt"
   p9host hold "$D/wait.txt" > "$TEST_TMP/wait.out" &
   sleep 1 && touch "$D/wait.txt.locked" && sleep 3 && touch "$D/wait.txt.release" ) &
-BOOT_INITRD=$TOOLS_INITRD boot_guest "$L" "$BZIMAGE" 1 256 p9-xattr --share "path=$D,tag=data"
+BOOT_INITRD=$TOOLS_INITRD boot_guest "$L" "$KERNEL" 1 256 p9-xattr --share "path=$D,tag=data"
 expect_exit 0 "$L"
 expect_line "$L" '^P9X-DONE'
 expect_no_line "$L" 'P9X-ERROR'

@@ -4,7 +4,7 @@
 # unknown user) gives 82 with the init's error line.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/image_lib.sh"
-require_file "$BZIMAGE" || finish
+require_file "$KERNEL" || finish
 A=$TEST_TMP/app.aci
 make_aci "$A" none
 L=$TEST_TMP/signal.log
@@ -14,22 +14,9 @@ expect_exit 138 "$L" # SIGUSR1 is 10
 L=$TEST_TMP/int.log
 "$VMM" run "$A" -- wait-int </dev/null >"$L" 2>&1 &
 pid=$!
-i=0
-while [ $i -lt "$VMM_TIMEOUT" ] && ! grep -q 'APP-READY' "$L"; do
-  kill -0 $pid 2>/dev/null || break
-  sleep 1; i=$((i + 1))
-done
+wait_for_line $pid "$L" 'APP-READY'
 expect_line "$L" 'APP-READY'
-kill -INT $pid 2>/dev/null
-i=0
-while [ $i -lt 60 ] && kill -0 $pid 2>/dev/null; do sleep 1; i=$((i + 1)); done
-if kill -0 $pid 2>/dev/null; then
-  fail "vmm still running 60 s after SIGINT" "$L"
-  kill -KILL $pid
-fi
-wait $pid
-VMM_RC=$?
-strip_cr "$L"
+signal_vmm $pid INT 60 "$L"
 expect_exit 7 "$L"
 expect_line "$L" '^APP-GOT-INT$'
 

@@ -5,7 +5,7 @@
 # a layer run in place of Cmd; a program that does not exist gives 127.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/image_lib.sh"
-require_file "$BZIMAGE" || finish
+require_file "$KERNEL" || finish
 W=$TEST_TMP/build
 mkdir -p "$W/l1" "$W/l2/opt" "$W/l2/srv" "$W/l2/etc" "$W/l3/usr/bin"
 make_rootfs "$W/l1"
@@ -19,7 +19,7 @@ echo new > "$W/l2/etc/motd"
 echo x > "$W/l2/srv/new.txt"
 # socat and every library the loader says it needs
 cp "$PAYLOAD/bin/socat" "$W/l3/usr/bin/socat"
-for lib in $(/lib64/ld-linux-x86-64.so.2 --list "$PAYLOAD/bin/socat" | grep -o '/[^ ]*'); do
+for lib in $("$LOADER" --list "$PAYLOAD/bin/socat" | grep -o '/[^ ]*'); do
   mkdir -p "$W/l3$(dirname "$lib")"
   cp "$lib" "$W/l3$lib"
 done

@@ -3,7 +3,7 @@
 # the guest idle after boot: vmm --stats on SIGUSR2 prints RSS less the guest's resident
 # pages; the overhead must stay under 12 MiB. Runs under the default --seccomp=kill.
 . "$(dirname "$0")/lib.sh"
-require_file "$BZIMAGE" "$INITRD" || finish
+require_file "$KERNEL" "$INITRD" || finish
 L=$TEST_TMP/guest.log
 TAP=hyt70
 CEILING_KIB=$((12 * 1024))
@@ -12,25 +12,16 @@ ip link set $TAP up
 dd if=/dev/zero of="$TEST_TMP/disk.img" bs=1M count=16 2>/dev/null
 mkdir -p "$TEST_TMP/share" && echo hi > "$TEST_TMP/share/f"
 : > "$L"
-"$VMM" --kernel "$BZIMAGE" --initrd "$INITRD" --memory 128 --cpus 1 --stats \
+"$VMM" --kernel "$KERNEL" --initrd "$INITRD" --memory 128 --cpus 1 --stats \
   --cmdline "$CMDLINE_BASE hyper.action=sleep" --disk path="$TEST_TMP/disk.img" \
   --net tap=$TAP --vsock cid=3,uds="$TEST_TMP/v.sock" --share path="$TEST_TMP/share",tag=data \
   </dev/null >"$L" 2>&1 &
 vm=$!
-i=0
-while [ $i -lt "$VMM_TIMEOUT" ] && ! grep -q 'hyper-guest: sleeping' "$L"; do
-  kill -0 $vm 2>/dev/null || break
-  sleep 1; i=$((i + 1))
-done
-grep -q 'hyper-guest: sleeping' "$L" || fail "the guest did not reach its idle loop" "$L"
+wait_for_line $vm "$L" 'hyper-guest: sleeping' || fail "the guest did not reach its idle loop" "$L"
 sleep 5 # idle
 kill -USR2 $vm
-i=0
-while [ $i -lt 20 ] && ! grep -q '{"stats":"now"' "$L"; do sleep 1; i=$((i + 1)); done
-kill -TERM $vm
-wait $vm
-VMM_RC=$?
-strip_cr "$L"
+wait_for_line $vm "$L" '[{]"stats":"now"'
+signal_vmm $vm TERM 30 "$L"
 expect_exit 143 "$L"
 expect_booted "$L"
 line=$(grep -m1 '{"stats":"now"' "$L")

@@ -5,7 +5,7 @@
 # /dev/kvm and /proc), runs as 1000:1000 with no_new_privs and seccomp, has inherited no
 # fd, and has its rlimits. SIGTERM to the outside vmm reaches the jailed one.
 . "$(dirname "$0")/lib.sh"
-require_file "$BZIMAGE" "$INITRD" || finish
+require_file "$KERNEL" "$INITRD" || finish
 L=$TEST_TMP/guest.log
 J=$TEST_TMP/jail
 echo "host-secret" > "$TEST_TMP/secret.txt"
@@ -16,18 +16,13 @@ chmod 755 "$TEST_TMP"
 : > "$L"
 # fd 9 is open in this shell: the jail must not inherit it
 exec 9<"$TEST_TMP/secret.txt"
-"$VMM" --jail "$J" --uid 1000 --gid 1000 --kernel "$BZIMAGE" --initrd "$INITRD" \
+"$VMM" --jail "$J" --uid 1000 --gid 1000 --kernel "$KERNEL" --initrd "$INITRD" \
   --memory 128 --cmdline "$CMDLINE_BASE hyper.action=sleep" --disk path="$TEST_TMP/disk.img" \
   --share path="$TEST_TMP/share",tag=data --vsock cid=3,uds="$TEST_TMP/sock/v.sock" \
   </dev/null >"$L" 2>&1 &
 vm=$!
 exec 9<&-
-i=0
-while [ $i -lt "$VMM_TIMEOUT" ] && ! grep -q 'hyper-guest: sleeping' "$L"; do
-  kill -0 $vm 2>/dev/null || break
-  sleep 1; i=$((i + 1))
-done
-grep -q 'hyper-guest: sleeping' "$L" || fail "the jailed guest did not boot" "$L"
+wait_for_line $vm "$L" 'hyper-guest: sleeping' || fail "the jailed guest did not boot" "$L"
 inner=$(cat /proc/$vm/task/$vm/children 2>/dev/null | tr -d ' ')
 if [ -z "$inner" ]; then # no /proc/PID/task/TID/children: look for the parent pid
   for s in /proc/[0-9]*/status; do
@@ -39,7 +34,7 @@ if [ -z "$inner" ] || [ ! -d "$R" ]; then
   fail "no jailed child process under $vm"
 else
   echo "# jail root: $(ls "$R" | tr '\n' ' ')"
-  [ -e "$R$BZIMAGE" ] || fail "the kernel is not inside the jail"
+  [ -e "$R$KERNEL" ] || fail "the kernel is not inside the jail"
   [ -e "$R$TEST_TMP/disk.img" ] || fail "the disk is not inside the jail"
   [ -S "$R$TEST_TMP/sock/v.sock" ] || fail "the vsock socket is not in the jail's socket directory"
   [ -S "$TEST_TMP/sock/v.sock" ] || fail "the vsock socket is not visible on the host"
@@ -59,10 +54,7 @@ else
   ls -l /proc/$inner/fd 2>/dev/null | grep -q 'secret.txt' && fail "the jailed vmm inherited fd 9"
 fi
 # the share and the disk are reachable from inside: the guest keeps running on them
-kill -TERM $vm
-wait $vm
-VMM_RC=$?
-strip_cr "$L"
+signal_vmm $vm TERM 30 "$L"
 expect_exit 143 "$L"
 expect_booted "$L"
 [ -d "$J" ] && [ -z "$(ls -A "$J")" ] || fail "the jail directory is not empty on the host: $(ls -A "$J")"

@@ -6,6 +6,8 @@
 #   busybox-static        the L1 and L2 user land
 #   linux-image-*-arm64   the L1 kernel (KVM built in) and its modules; also a stock L2 kernel
 #   e2fsprogs, socat      the disk, network and vsock tests, in L1 and in the L2 guest
+#   xz-utils, zstd        the container-image tests compress ACIs and OCI layers with them
+#   attr, util-linux      getfattr/setfattr and flock in the guest of the 9p xattr/lock test
 #   libfdt-dev            for cross builds (meson -Dlibfdt_dir=...)
 # and the libraries they need. Cached: a second call with the same list is instant.
 # Usage: tests/testbed/arm64-root.sh    prints the directory (usr/, lib/, boot/ below it)
@@ -15,7 +17,8 @@ kpkg=$(apt-cache depends linux-image-arm64:arm64 2>/dev/null | awk '/Depends: li
 [ -n "$kpkg" ] || { echo "arm64-root.sh: no linux-image-arm64:arm64 (run scripts/install-deps.sh)" >&2; exit 1; }
 pkgs=(busybox-static "$kpkg" e2fsprogs libext2fs2 libss2 libblkid1 libuuid1 libcom-err2
   socat libssl3 libwrap0 libnsl2 libtirpc3 libgssapi-krb5-2 libkrb5-3 libk5crypto3 libkrb5support0
-  libkeyutils1 libc6 libgcc-s1 libfdt1 libfdt-dev)
+  libkeyutils1 libc6 libgcc-s1 libfdt1 libfdt-dev xz-utils zstd liblzma5 libzstd1 liblz4-1
+  zlib1g attr util-linux)
 key=$( (printf '%s\n' "${pkgs[@]}"; cat "$0") | sha256sum | cut -c1-16)
 root="$cache_root/arm64-root-$key"
 if [ -f "$root/.complete" ]; then echo "$root"; exit 0; fi
