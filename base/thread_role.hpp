@@ -31,7 +31,7 @@ void set_thread_role_hook(ThreadRoleHook hook);
 // that large faults in a whole 2 MiB page: 2 MiB of the VMM's memory per thread, zeroed
 // on the way to the first KVM_RUN. A stack smaller than 2 MiB cannot hold one. Call it
 // from main before any thread exists. Errors: the values were refused (Internal).
-inline constexpr size_t k_thread_stack_size = size_t{512} << 10;
+inline constexpr size_t k_thread_stack_size = size_t{256} << 10;
 Result<void> use_small_thread_stacks();
 
 // The calling thread takes on `role`: runs the hook, if any. An error means the thread

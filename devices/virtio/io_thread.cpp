@@ -34,7 +34,7 @@ IoThread::IoThread(ThreadRole role) : m_role(role) {
 
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, k_stack_size);
+    pthread_attr_setstacksize(&attr, k_thread_stack_size); // workers keep buffers on the heap
     // Created with every signal blocked, so none reaches it before it runs.
     sigset_t all, old;
     sigfillset(&all);

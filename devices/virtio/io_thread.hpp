@@ -21,9 +21,6 @@ namespace hyper::virtio {
 
 class IoThread {
   public:
-    // Thread stack size: the workers keep their buffers on the heap.
-    static constexpr size_t k_stack_size = 256 * 1024;
-
     // Starts the parked thread, named after the role ("virtio-blk", ...). A failure (no
     // thread, or the role's filter refused) is reported by start().
     explicit IoThread(ThreadRole role);
