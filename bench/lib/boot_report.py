@@ -85,16 +85,26 @@ def main():
                     f.write(f"{cfg},{i},{ms:.3f}\n")
     if args.png and shutil.which("gnuplot"):
         data = args.png + ".dat"
+        # colour by VMM: hyper blue, QEMU red, hyper-before grey; the median as a bar
+        colours = {"hyper": 0x1f5fbf, "qemu": 0xc0392b, "hyper-before": 0x888888}
         with open(data, "w") as f:
             for x, cfg in enumerate(order):
-                for ms in runs.get(cfg, []):
-                    f.write(f"{x} {ms:.3f}\n")
+                family = "hyper-before" if cfg.startswith("hyper-before") else cfg.split("-")[0]
+                colour = colours.get(family, 0x000000)
+                v = runs.get(cfg, [])
+                for ms in v:
+                    f.write(f"{x} {ms:.3f} {colour} 0\n")
+                if v:
+                    f.write(f"{x} {statistics.median(v):.3f} {colour} 1\n")
         tics = ", ".join(f'"{c}" {i}' for i, c in enumerate(order))
-        script = (f'set terminal pngcairo size 900,500; set output "{args.png}"; '
-                  f'set title "{args.title}"; set ylabel "ms to init (nested, emulated)"; '
-                  f'set xtics ({tics}); set xrange [-0.5:{len(order) - 0.5}]; '
-                  f'set yrange [0:*]; set grid ytics; unset key; '
-                  f'plot "{data}" using 1:2 with points pt 7 ps 1')
+        script = (f'set terminal pngcairo size 1000,560; set output "{args.png}"; '
+                  f'set title "{args.title} (dots: runs, bars: medians)"; '
+                  f'set ylabel "ms to init (log scale; nested, emulated)"; set logscale y; '
+                  f'set xtics ({tics}) rotate by -30 left; set xrange [-0.5:{len(order) - 0.5}]; '
+                  f'set bmargin 7; set grid ytics mytics; unset key; '
+                  f'plot "{data}" using 1:($4 == 0 ? $2 : 1/0):3 with points pt 7 ps 1 lc rgb variable, '
+                  f'"" using 1:($4 == 1 ? $2 : 1/0):3 with points pt 5 ps 0 lc rgb variable, '
+                  f'"" using ($1 - 0.3):($4 == 1 ? $2 : 1/0):(0.6):(0):3 with vectors nohead lw 3 lc rgb variable')
         subprocess.run(["gnuplot", "-e", script], check=False)
     return 0
 
