@@ -61,6 +61,6 @@ tests/testbed/run-l1.sh --initrd "$img" --log "$work/l1.log" --timeout "${L1_TIM
 {
   printf '%-5s %-7s %-16s %-20s %-19s %-17s %-12s\n' VMs booted all-at-init-s overhead-mean-KiB \
     overhead-max-KiB guest-mean-KiB L1-used-MiB
-  grep -a '^DENSITY' "$work/l1.log" | tr -d '\r' | sed 's/[a-z_]*=//g' |
+  grep -a '^DENSITY' "$work/l1.log" | tr -d '\r' | sed 's/[a-z0-9_]*=//g' |
     awk '{ printf "%-5s %-7s %-16s %-20s %-19s %-17s %-12s\n", $2, $3, $4, $5, $6, $7, $8 }'
 } | tee "$work/table.txt"
