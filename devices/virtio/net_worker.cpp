@@ -59,16 +59,16 @@ bool NetWorker::step(int max_wait_ms) {
         more |= process_rx();
     if (!m_broken) {
         // Both: should_notify() also records what the driver has been told.
-        // The driver's used_event says when it wants to hear of completions (Linux asks
-        // once three quarters of what it queued are done): only then is it interrupted.
         bool rx = m_rx_added && m_s.rx->should_notify(m_mem);
-        bool tx = m_tx_added && m_s.tx->should_notify(m_mem);
+        // A transmit queue we emptied is always reported: the driver may hold its
+        // stack's packets until it has reaped the completed ones.
+        bool tx = m_tx_added && (m_s.tx->should_notify(m_mem) || m_tx_drained);
         if (rx || tx) {
             m_s.signal_used();
             m_s.stats->interrupts.fetch_add(1, std::memory_order_relaxed);
         }
     }
-    m_rx_added = m_tx_added = false;
+    m_rx_added = m_tx_added = m_tx_drained = false;
     update_interest();
     epoll_event events[4];
     int n = ::epoll_wait(m_epoll.get(), events, 4, more ? 0 : max_wait_ms);
@@ -151,6 +151,7 @@ bool NetWorker::process_tx() {
             }
             if (m_s.tx->enable_notification(mem))
                 continue; // more arrived while we were asking for a kick
+            m_tx_drained = true;
             return false;
         }
         if (!prepare_tx(*chain)) {

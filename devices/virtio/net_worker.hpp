@@ -121,6 +121,7 @@ class NetWorker {
     uint32_t m_tx_len{0};
     bool m_tx_blocked{false}; // m_tx_iov/m_tx_head wait for EPOLLOUT
     bool m_tx_added{false};
+    bool m_tx_drained{false}; // this pass found the transmit queue empty
 
     std::vector<RxChain> m_rx_chains;
     std::vector<iovec> m_rx_iov;
