@@ -15,7 +15,6 @@ gcc -O2 -static -o "$work/p9bench" bench/guest/p9bench.c
 cp "$(guest/initramfs/build.sh --add "$work/p9bench:/bin/p9bench")" "$work/payload/guest/initramfs.cpio.gz"
 cat > "$work/payload/run.sh" <<EOS
 . /payload/lib.sh
-K=/payload/guest/bzImage I=/payload/guest/initramfs.cpio.gz
 CMD="console=ttyS0 panic=-1 quiet hyper.action=bench-9p hyper.files=$FILES hyper.mib=$MIB"
 D=/tmp/share
 for round in \$(seq 1 $ROUNDS); do

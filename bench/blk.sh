@@ -17,7 +17,6 @@ initrd=$(guest/initramfs/build.sh --add "$work/blkbench:/bin/blkbench")
 cp "$initrd" "$work/payload/guest/initramfs.cpio.gz"
 cat > "$work/payload/run.sh" <<EOS
 . /payload/lib.sh
-K=/payload/guest/bzImage I=/payload/guest/initramfs.cpio.gz
 CMD="console=ttyS0 panic=-1 quiet hyper.action=bench-blk hyper.bench=$SEQ_MIB,$RAND_MIB"
 img=/tmp/bench.img
 for round in \$(seq 1 $ROUNDS); do

@@ -20,8 +20,6 @@ bench_prepare boot-profile
 cp "$(guest/initramfs/build.sh)" "$work/payload/guest/initramfs.cpio.gz"
 cat > "$work/payload/run.sh" <<EOS
 . /payload/lib.sh
-export PATH=/payload/bin:\$PATH
-K=/payload/guest/bzImage I=/payload/guest/initramfs.cpio.gz
 CMD="console=ttyS0 panic=-1 initcall_debug printk.time=1 loglevel=8 hyper.action=reboot"
 for round in \$(seq 1 $PROFILE_RUNS); do
   timeout 900 /payload/bin/vmm --kernel \$K --initrd \$I --memory $MIB --cmdline "\$CMD" $HYPER_ARGS \\

@@ -54,8 +54,7 @@ with tarfile.open(sys.argv[1], "w:gz") as t:
 PY
 cat > "$work/payload/run.sh" <<EOS
 . /payload/lib.sh
-export PATH=/payload/bin:\$PATH
-G=/payload/guest I=/payload/guest/initramfs.cpio.gz
+G=/payload/guest
 CMD="console=ttyS0 panic=-1 quiet hyper.action=poweroff"
 watch() { bootwatch HYPER-GUEST 120 -- "\$@" 2>/dev/null || echo FAILED; }
 hyperbin() { watch "\$1" --kernel "\$2" --initrd \$I --memory $MIB --cmdline "\$CMD"; }

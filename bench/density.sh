@@ -16,7 +16,6 @@ bench_prepare density
 cp "$(guest/initramfs/build.sh)" "$work/payload/guest/initramfs.cpio.gz"
 cat > "$work/payload/run.sh" <<EOS
 . /payload/lib.sh
-K=/payload/guest/bzImage I=/payload/guest/initramfs.cpio.gz
 CMD="console=ttyS0 panic=-1 quiet hyper.action=sleep"
 now() { cut -d' ' -f1 /proc/uptime; }
 for n in $COUNTS; do

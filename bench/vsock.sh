@@ -17,8 +17,6 @@ cp "$(guest/initramfs/build.sh --add "$work/vsockbench:/bin/vsockbench")" \
   "$work/payload/guest/initramfs.cpio.gz"
 cat > "$work/payload/run.sh" <<EOS
 . /payload/lib.sh
-export PATH=/payload/bin:\$PATH
-K=/payload/guest/bzImage I=/payload/guest/initramfs.cpio.gz
 CMD="console=ttyS0 panic=-1 quiet hyper.action=bench-vsock hyper.mib=$MIB"
 U=/tmp/v.sock
 dd if=/dev/zero of=/tmp/src bs=1M count=$MIB 2>/dev/null

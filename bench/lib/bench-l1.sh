@@ -1,4 +1,9 @@
-# Helpers for benchmark payloads running inside the L1 test bed (busybox sh).
+# Helpers for benchmark payloads running inside the L1 test bed (busybox sh), sourced
+# first by each payload's run.sh: the payload's programs come first on PATH; K and I are
+# the project kernel and the guest initramfs every benchmark copies into the payload.
+export PATH=/payload/bin:$PATH
+K=/payload/guest/bzImage
+I=/payload/guest/initramfs.cpio.gz
 
 # qemu_microvm ARGS...: QEMU microvm configured like the fastest peer setup measured in
 # the notes (no option ROMs, no PIT/PIC, an RTC and an ISA serial, no ACPI), 1 vCPU,

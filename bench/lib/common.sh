@@ -4,7 +4,7 @@
 # bench_run_l1 TITLE METRIC...: builds the L1 image (vmm, QEMU, EXTRA_BINS) from the payload,
 #   boots it (run-l1.sh with $L1_FLAGS, e.g. --icount), and prints the table (bench/lib/table.py) of its RESULT lines.
 #   VMM_BEFORE=FILE (an older vmm build) goes into L1 as /payload/bin/vmm-before: the
-#   benchmarks that support it (bench/net.sh) run it too, as "hyper-before", for a
+#   benchmarks that support it (bench/net.sh, bench/boot.sh) run it too, as "hyper-before", for a
 #   before/after comparison from one L1 run.
 bench_prepare() {
   scripts/install-deps.sh
