@@ -4,8 +4,10 @@
 #include "devices/virtio/vsock.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <doctest/doctest.h>
+#include <mutex>
 #include <set>
 
 #include "devices/virtio/vsock_test_rig.hpp"
@@ -153,7 +155,7 @@ class EchoGuest {
 
     // Runs until `connections` connections ended with an RST, or `timeout`.
     void run(size_t connections, std::function<bool()> respond,
-             std::chrono::milliseconds timeout = 10s) {
+             std::chrono::milliseconds timeout = 60s) {
         auto end = std::chrono::steady_clock::now() + timeout;
         while (ended < connections && std::chrono::steady_clock::now() < end) {
             if (!m_held.empty() && respond()) {
@@ -171,6 +173,13 @@ class EchoGuest {
             if (p.hdr.dst_port == m_port)
                 on_packet(p);
         }
+    }
+
+    // Blocks (no polling: 32 clients spinning starve the guest loop on a slow emulated
+    // CPU) until `n` connections' SHUTDOWN SEND came, or `timeout`.
+    bool wait_for_eofs(size_t n, std::chrono::milliseconds timeout = 60s) {
+        std::unique_lock lock(m_eof_mutex);
+        return m_eof_cv.wait_for(lock, timeout, [&] { return eofs >= n; });
     }
 
     size_t ended{0};
@@ -205,7 +214,11 @@ class EchoGuest {
             if ((p.hdr.flags & vsock::k_shutdown_rcv) || c.closed)
                 problems++; // the host only half-closed
             c.closed = true;
-            eofs++;
+            {
+                std::lock_guard lock(m_eof_mutex);
+                eofs++;
+            }
+            m_eof_cv.notify_all();
             m_r.send_op(vsock::k_op_shutdown, m_port, host_port, vsock::k_shutdown_both);
             break;
         case vsock::k_op_rst:
@@ -222,6 +235,8 @@ class EchoGuest {
     uint32_t m_port;
     std::map<uint32_t, Conn> m_conns; // by host port
     std::vector<uint32_t> m_held;     // REQUESTs not answered yet
+    std::mutex m_eof_mutex;
+    std::condition_variable m_eof_cv;
 };
 
 } // namespace
@@ -264,7 +279,7 @@ TEST_CASE("vsock burst of host clients: data behind CONNECT, then a half-close")
                 half_closed++;
                 if (!ok)
                     return;
-                eof_first[i] = wait_until([&] { return guest.eofs == k_clients; });
+                eof_first[i] = guest.wait_for_eofs(k_clients);
                 char buf[256];
                 for (ssize_t n; (n = ::recv(host.get(), buf, sizeof buf, 0)) > 0;)
                     got[i].append(buf, static_cast<size_t>(n));

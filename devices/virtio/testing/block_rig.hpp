@@ -58,9 +58,10 @@ inline std::vector<uint8_t> read_image(const std::string& path, uint64_t offset,
     return data;
 }
 
-// Waits up to `timeout` for `done()`; never hangs a test.
+// Waits up to `timeout` for `done()`; never hangs a test. The default is generous: the
+// aarch64 unit tests run on an emulated CPU, many times slower than the host's.
 template <typename F>
-bool wait_until(F done, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+bool wait_until(F done, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
     auto end = std::chrono::steady_clock::now() + timeout;
     while (!done()) {
         if (std::chrono::steady_clock::now() > end)
