@@ -9,7 +9,7 @@ namespace {
 
 constexpr int64_t k_unset = -1;
 
-constexpr const char* k_point_names[] = {"args_parsed", "kernel_loaded", "vm_ready",
+constexpr const char* k_point_names[] = {"args_parsed", "vm_ready", "kernel_loaded",
                                          "first_kvm_run", "exit"};
 static_assert(std::size(k_point_names) == size_t(BootPoint::Count));
 

@@ -10,7 +10,7 @@
 
 namespace hyper {
 
-enum class BootPoint : uint8_t { ArgsParsed, KernelLoaded, VmReady, FirstKvmRun, Exit, Count };
+enum class BootPoint : uint8_t { ArgsParsed, VmReady, KernelLoaded, FirstKvmRun, Exit, Count };
 
 class BootTimer {
   public:

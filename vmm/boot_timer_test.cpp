@@ -10,15 +10,15 @@ using namespace hyper;
 
 TEST_CASE("boot timer: points in timeline order, guest marks before exit") {
     BootTimer t;
-    t.mark_at(BootPoint::VmReady, 900);
+    t.mark_at(BootPoint::KernelLoaded, 900);
     t.mark_at(BootPoint::ArgsParsed, 120);
     t.mark_at(BootPoint::FirstKvmRun, 1000);
-    t.mark_at(BootPoint::KernelLoaded, 500);
+    t.mark_at(BootPoint::VmReady, 500);
     t.guest_mark_at(51000);
     t.guest_mark_at(73000);
     t.mark_at(BootPoint::Exit, 90000);
-    CHECK(t.to_json() == "{\"boot_timer_us\":{\"args_parsed\":120,\"kernel_loaded\":500,"
-                         "\"vm_ready\":900,\"first_kvm_run\":1000,"
+    CHECK(t.to_json() == "{\"boot_timer_us\":{\"args_parsed\":120,\"vm_ready\":500,"
+                         "\"kernel_loaded\":900,\"first_kvm_run\":1000,"
                          "\"guest_marks\":[51000,73000],\"exit\":90000}}\n");
 }
 

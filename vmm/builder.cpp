@@ -1,7 +1,5 @@
 #include "vmm/builder_parts.hpp"
 
-#include <sched.h>
-
 #include "base/file.hpp"
 #include "base/log.hpp"
 #include "devices/control.hpp"
@@ -13,31 +11,18 @@
 
 namespace hyper::builder {
 
-PendingVm start_vm(Machine& m, const VmConfig& config) {
-    uint32_t cpus = config.cpus;
-    auto vm = std::async(std::launch::async, [&m, cpus]() -> Result<void> {
-        m.stop_event = TRY(EventFd::create());
-        m.kvm = TRY(kvm::Kvm::open());
-        if (cpus > static_cast<uint32_t>(m.kvm.max_vcpus()))
-            return fail(ExitCode::Usage, "--cpus: this host's KVM allows at most " +
-                                             std::to_string(m.kvm.max_vcpus()) + " vCPUs");
-        m.vm = TRY(kvm::Vm::create(m.kvm));
-        return {};
-    });
-    // On a busy or single CPU the new thread may otherwise wait a whole time slice (4 ms
-    // in the test bed) before it starts the wait that is to overlap the caller's work.
-    ::sched_yield();
-    return vm;
-}
-
-Result<void> map_memory(Machine& m, std::span<const std::pair<uint64_t, uint64_t>> ranges) {
-    m.memory = TRY(GuestMemory::create(ranges));
+Result<void> open_vm(Machine& m, const VmConfig& config) {
+    m.stop_event = TRY(EventFd::create());
+    m.kvm = TRY(kvm::Kvm::open());
+    if (config.cpus > static_cast<uint32_t>(m.kvm.max_vcpus()))
+        return fail(ExitCode::Usage, "--cpus: this host's KVM allows at most " +
+                                         std::to_string(m.kvm.max_vcpus()) + " vCPUs");
+    m.vm = TRY(kvm::Vm::create(m.kvm));
     return {};
 }
 
-Result<void> finish_vm(Machine& m, PendingVm& vm, Result<void> loaded) {
-    TRY(vm.get());
-    TRY(std::move(loaded));
+Result<void> setup_memory(Machine& m, std::span<const std::pair<uint64_t, uint64_t>> ranges) {
+    m.memory = TRY(GuestMemory::create(ranges));
     uint32_t slot = 0;
     for (const auto& r : m.memory.regions())
         TRY(m.vm.set_memory_region(slot++, r.base.value(), r.size, r.host));

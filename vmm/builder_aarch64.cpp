@@ -49,18 +49,17 @@ setup_virtio_devices(Machine& m, std::vector<std::unique_ptr<virtio::VirtioDevic
     return nodes;
 }
 
-// Guest RAM, and in it the kernel and the initrd.
-Result<void> load_guest(Machine& m, const VmConfig& config, MappedFile kernel_file,
-                        std::optional<InitrdFile> initrd_file, arm64::BootInfo& info) {
-    TRY(builder::map_memory(m, arm64::ram_ranges(info.ram_bytes)));
+Result<void> load_guest(Machine& m, const VmConfig& config, builder::GuestFiles files,
+                        arm64::BootInfo& info) {
+    auto kernel_file = std::move(files.kernel);
     auto kernel =
         TRY(boot::load_arm64_image(m.memory, kernel_file.bytes(), arm64::k_ram_start)
                 .map_error([&](Error e) { return std::move(e).with_context(config.kernel); }));
     kernel_file = {};
     // the initrd below the device tree
     kernel.initrd_addr_max = arm64::fdt_addr(info.ram_bytes) - 1;
-    info.initrd = TRY(
-        load_initrds(m.memory, kernel, config.initrd, std::move(initrd_file), config.initrd_extra));
+    info.initrd = TRY(load_initrds(m.memory, kernel, config.initrd, std::move(files.initrd),
+                                   config.initrd_extra));
     info.kernel = std::move(kernel);
     info.cmdline = config.cmdline + " " + k_platform_cmdline;
     if (config.net && !config.net->ip.empty())
@@ -71,6 +70,7 @@ Result<void> load_guest(Machine& m, const VmConfig& config, MappedFile kernel_fi
 } // namespace
 
 Result<std::unique_ptr<Machine>> build_machine(const VmConfig& config, const Console& console) {
+    auto files = TRY(builder::open_guest_files(config, arm64::k_max_virtio_devices));
     uint64_t ram_bytes = config.memory_mib << 20;
     if (ram_bytes > arm64::k_ram_limit - arm64::k_ram_start)
         return fail(ExitCode::Usage,
@@ -78,14 +78,11 @@ Result<std::unique_ptr<Machine>> build_machine(const VmConfig& config, const Con
                         std::to_string((arm64::k_ram_limit - arm64::k_ram_start) >> 20) +
                         " MiB on aarch64");
     auto m = std::make_unique<Machine>();
-    auto vm = builder::start_vm(*m, config);
-    auto files = TRY(builder::open_guest_files(config, arm64::k_max_virtio_devices));
+    TRY(builder::open_vm(*m, config));
+    TRY(builder::setup_memory(*m, arm64::ram_ranges(ram_bytes)));
+
     arm64::BootInfo info;
     info.ram_bytes = ram_bytes;
-    auto loaded = load_guest(*m, config, std::move(files.kernel), std::move(files.initrd), info);
-    TRY(builder::finish_vm(*m, vm, std::move(loaded)));
-    // kernel_loaded: guest RAM, kernel and initrd in place, the VM made
-    boot_timer().mark(BootPoint::KernelLoaded);
     // The vCPUs first: the device tree names their MPIDRs, and the GIC is initialised
     // once they all exist.
     info.mpidrs = TRY(setup_vcpus(*m, config.cpus));
@@ -100,6 +97,8 @@ Result<std::unique_ptr<Machine>> build_machine(const VmConfig& config, const Con
     TRY(setup_uart(*m, console));
     info.virtio = TRY(setup_virtio_devices(*m, std::move(files.devices)));
     boot_timer().mark(BootPoint::VmReady);
+    TRY(load_guest(*m, config, std::move(files), info));
+    boot_timer().mark(BootPoint::KernelLoaded);
     auto boot_state = TRY(arm64::setup_boot(m->memory, info));
     TRY(builder::setup_control_page(*m, config, arm64::k_control_page_addr));
     TRY(m->vcpus[0]->set_boot_state(boot_state));

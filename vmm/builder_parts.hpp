@@ -2,7 +2,6 @@
 // The arch-neutral pieces of the builder (vmm/builder.cpp), shared by the per-arch
 // wiring in vmm/builder_<arch>.cpp, which meson picks by the host's CPU family.
 #include <cstdint>
-#include <future>
 #include <memory>
 #include <optional>
 #include <span>
@@ -33,21 +32,11 @@ struct GuestFiles {
 // as such on any host. More than `max_devices` virtio devices: ExitCode::Usage.
 Result<GuestFiles> open_guest_files(const VmConfig& config, size_t max_devices);
 
-// The stop eventfd, /dev/kvm (with the --cpus check) and the VM, made on a short-lived
-// thread: KVM_CREATE_VM mostly waits in the host's kernel (in the test bed 12 ms, of
-// which 0.4 ms on a CPU: Linux 6.1 starts a worker thread per VM and moves it into the
-// VMM's cgroup), and meanwhile the caller opens the files, maps guest RAM and loads the
-// kernel and initrd. Touches only m.stop_event, m.kvm and m.vm until finish_vm().
-using PendingVm = std::future<Result<void>>;
-PendingVm start_vm(Machine& m, const VmConfig& config);
+// The stop eventfd, /dev/kvm (with the --cpus check) and the VM.
+Result<void> open_vm(Machine& m, const VmConfig& config);
 
-// Guest RAM: one mapping split into `ranges` (the VM need not exist yet).
-Result<void> map_memory(Machine& m, std::span<const std::pair<uint64_t, uint64_t>> ranges);
-
-// Waits for start_vm(), then gives the VM one memory slot per region of guest RAM.
-// `loaded` is what the caller did meanwhile: the VM's errors are reported first (no
-// /dev/kvm is the news, not a kernel it never got to boot).
-Result<void> finish_vm(Machine& m, PendingVm& vm, Result<void> loaded);
+// Guest RAM: one mapping split into `ranges`, one memory slot per region.
+Result<void> setup_memory(Machine& m, std::span<const std::pair<uint64_t, uint64_t>> ranges);
 
 // The guest init's control page at `addr`: boot marks, the app's exit status, power off.
 Result<void> setup_control_page(Machine& m, const VmConfig& config, uint64_t addr);

@@ -17,6 +17,8 @@ namespace hyper {
 
 namespace {
 
+using builder::GuestFiles;
+
 constexpr uint64_t k_serial_port = 0x3f8;
 constexpr uint32_t k_serial_gsi = 4;
 
@@ -67,37 +69,29 @@ x86::acpi::AcpiConfig acpi_config(uint32_t cpus, size_t virtio_devices) {
     return acpi;
 }
 
-// The kernel command-line entries that announce `count` virtio devices where
-// setup_virtio_devices puts them.
-std::string virtio_cmdline(size_t count) {
+// Puts each virtio device in the MMIO hole on a free ISA interrupt. Returns the kernel
+// command-line entries that announce them.
+Result<std::string> setup_virtio_devices(Machine& m,
+                                         std::vector<std::unique_ptr<virtio::VirtioDevice>> devs) {
     std::string cmdline;
-    for (size_t i = 0; i < count; i++)
-        cmdline += " " + virtio::MmioTransport::kernel_cmdline_entry(
-                             x86::virtio_mmio_addr(static_cast<unsigned>(i)), k_virtio_irqs[i]);
+    for (size_t i = 0; i < devs.size(); i++) {
+        uint64_t base = x86::virtio_mmio_addr(static_cast<unsigned>(i));
+        uint32_t gsi = k_virtio_irqs[i];
+        TRY(builder::attach_virtio(m, std::move(devs[i]), base, gsi));
+        cmdline += " " + virtio::MmioTransport::kernel_cmdline_entry(base, gsi);
+    }
     return cmdline;
 }
 
-// Puts each virtio device in the MMIO hole on a free ISA interrupt.
-Result<void> setup_virtio_devices(Machine& m,
-                                  std::vector<std::unique_ptr<virtio::VirtioDevice>> devs) {
-    for (size_t i = 0; i < devs.size(); i++)
-        TRY(builder::attach_virtio(m, std::move(devs[i]),
-                                   x86::virtio_mmio_addr(static_cast<unsigned>(i)),
-                                   k_virtio_irqs[i]));
-    return {};
-}
-
-// Guest RAM, and in it the kernel, the initrd and the command line.
-Result<void> load_guest(Machine& m, const VmConfig& config, MappedFile kernel_file,
-                        std::optional<InitrdFile> initrd_file, const std::string& device_cmdline,
-                        x86::BootInfo& info) {
-    TRY(builder::map_memory(m, x86::ram_ranges(config.memory_mib << 20)));
+Result<void> load_guest(Machine& m, const VmConfig& config, GuestFiles files,
+                        const std::string& device_cmdline, x86::BootInfo& info) {
+    auto kernel_file = std::move(files.kernel);
     auto kernel = TRY(boot::load_kernel(m.memory, kernel_file.bytes()).map_error([&](Error e) {
         return std::move(e).with_context(config.kernel);
     }));
     kernel_file = {};
-    auto initrd = TRY(
-        load_initrds(m.memory, kernel, config.initrd, std::move(initrd_file), config.initrd_extra));
+    auto initrd = TRY(load_initrds(m.memory, kernel, config.initrd, std::move(files.initrd),
+                                   config.initrd_extra));
     std::string cmdline = config.cmdline + " " + k_platform_cmdline + device_cmdline;
     if (config.net && !config.net->ip.empty())
         cmdline += builder::ip_parameter(*config.net);
@@ -129,27 +123,26 @@ Result<void> setup_vcpus(Machine& m, uint32_t count, const x86::BootCpuState& bs
 } // namespace
 
 Result<std::unique_ptr<Machine>> build_machine(const VmConfig& config, const Console& console) {
-    auto m = std::make_unique<Machine>();
-    auto vm = builder::start_vm(*m, config);
     auto files = TRY(builder::open_guest_files(config, std::size(k_virtio_irqs)));
+    auto m = std::make_unique<Machine>();
+    TRY(builder::open_vm(*m, config));
+    TRY(builder::setup_memory(*m, x86::ram_ranges(config.memory_mib << 20)));
+    TRY(m->vm.create_platform_irqchip());
+
     x86::BootInfo info;
     info.ram_bytes = config.memory_mib << 20;
     info.cpus = config.cpus;
-    auto loaded = load_guest(*m, config, std::move(files.kernel), std::move(files.initrd),
-                             virtio_cmdline(files.devices.size()), info);
-    TRY(builder::finish_vm(*m, vm, std::move(loaded)));
-    // kernel_loaded: guest RAM, kernel, initrd and command line in place, the VM made
-    boot_timer().mark(BootPoint::KernelLoaded);
-    TRY(m->vm.create_platform_irqchip());
     // With ACPI the devices are in the DSDT too; the command-line entries stay for kernels
     // without ACPI. A kernel with both sees each window twice: the second registration
     // fails to claim the window (-EBUSY) and is dropped (see README, "Distribution kernels").
     if (config.acpi)
         info.acpi = acpi_config(config.cpus, files.devices.size());
-    TRY(setup_virtio_devices(*m, std::move(files.devices)));
-    // vm_ready: irqchip and devices; the vCPUs follow (the BSP's state comes from the
-    // boot set-up)
+    auto device_cmdline = TRY(setup_virtio_devices(*m, std::move(files.devices)));
+    // vm_ready: VM, memory, irqchip and devices made; the vCPUs follow the kernel load
+    // (the BSP's state comes from it)
     boot_timer().mark(BootPoint::VmReady);
+    TRY(load_guest(*m, config, std::move(files), device_cmdline, info));
+    boot_timer().mark(BootPoint::KernelLoaded);
     auto bsp_state = TRY(x86::setup_boot(m->memory, info));
     TRY(setup_legacy_devices(*m, console));
     if (config.acpi)

@@ -67,6 +67,7 @@ void P9Device::run() {
     bool broken = false;
     for (;;) {
         bool added = false;
+        size_t served = 0;
         while (!broken) {
             auto chain = queue.pop(mem);
             if (!chain) {
@@ -87,8 +88,9 @@ void P9Device::run() {
                 break;
             }
             added = true;
-            // Stop promptly on reset even under a steady stream of requests.
-            if (::poll(fds, 1, 0) > 0)
+            // Stop promptly on reset even under a steady stream of requests: checked every
+            // 16th request of a batch (a lone request, the common case, costs no syscall).
+            if (++served % 16 == 0 && ::poll(fds, 1, 0) > 0)
                 return;
         }
         if (added && queue.should_notify(mem))

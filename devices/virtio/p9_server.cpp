@@ -219,10 +219,14 @@ int Server::walk(Reader& r, Writer& w) {
         return e;
     if (newfid != fid && (find(newfid) || !can_add(newfid)))
         return find(newfid) ? EBADF : EMFILE;
-    int cur = ::fcntl(from->path.get(), F_DUPFD_CLOEXEC, 0);
-    if (cur < 0)
-        return errno;
-    Fd held(cur);
+    // `held` is the last name opened; until then the walk starts from `from`'s own fd,
+    // which only a clone (no names) duplicates.
+    Fd held;
+    if (names.empty()) {
+        held = Fd(::fcntl(from->path.get(), F_DUPFD_CLOEXEC, 0));
+        if (!held.valid())
+            return errno;
+    }
     std::vector<std::string> comps = from->components;
     bool is_dir = from->is_dir;
     std::vector<Qid> qids;
@@ -238,7 +242,7 @@ int Server::walk(Reader& r, Writer& w) {
         } else if (!valid_name(name)) {
             next = -EINVAL;
         } else {
-            next = open_beneath(held.get(), name, O_PATH);
+            next = open_beneath(held.valid() ? held.get() : from->path.get(), name, O_PATH);
             if (next >= 0)
                 comps.emplace_back(name);
         }

@@ -15,10 +15,10 @@ else
   echo "boot timer: $(cat "$J")"
   [ "$(wc -l < "$J")" -eq 1 ] || fail "$J: not one line"
   grep -q '^{"boot_timer_us":{.*}}$' "$J" || fail "$J: not the boot_timer_us object"
-  # the values in timeline order: args_parsed kernel_loaded vm_ready first_kvm_run mark1
+  # the values in timeline order: args_parsed vm_ready kernel_loaded first_kvm_run mark1
   # mark2 exit
   vals=""
-  for k in args_parsed kernel_loaded vm_ready first_kvm_run; do
+  for k in args_parsed vm_ready kernel_loaded first_kvm_run; do
     v=$(sed -n "s/.*\"$k\":\([0-9][0-9]*\).*/\1/p" "$J")
     [ -n "$v" ] || fail "$J: no $k"
     vals="$vals $v"
