@@ -183,8 +183,8 @@ class EchoGuest {
     }
 
     size_t ended{0};
-    size_t problems{0};          // packets a Linux guest would not expect
-    std::atomic<size_t> eofs{0}; // connections whose SHUTDOWN SEND came
+    size_t problems{0}; // packets a Linux guest would not expect
+    size_t eofs{0};     // connections whose SHUTDOWN SEND came (under m_eof_mutex)
 
   private:
     struct Conn {
