@@ -30,7 +30,7 @@ const char* thread_role_name(ThreadRole role) {
     case ThreadRole::Block: return "blk";
     case ThreadRole::Net: return "net";
     case ThreadRole::Vsock: return "vsock";
-    case ThreadRole::P9: return "9p";
+    case ThreadRole::Vcpu9p: return "vcpu+9p";
     }
     return "?";
 }

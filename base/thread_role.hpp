@@ -9,12 +9,12 @@
 namespace hyper {
 
 enum class ThreadRole {
-    Vmm,   // main: signals, console input, stop, clean-up
-    Vcpu,  // one per vCPU: KVM_RUN and the device emulation it reaches
-    Block, // a virtio-blk I/O thread
-    Net,   // a virtio-net I/O thread
-    Vsock, // a virtio-vsock I/O thread
-    P9,    // a virtio-9p I/O thread
+    Vmm,    // main: signals, console input, stop, clean-up
+    Vcpu,   // one per vCPU: KVM_RUN and the device emulation it reaches
+    Block,  // a virtio-blk I/O thread
+    Net,    // a virtio-net I/O thread
+    Vsock,  // a virtio-vsock I/O thread
+    Vcpu9p, // a vCPU of a VM with a 9p share: also serves its 9P requests (P9Device)
 };
 
 const char* thread_role_name(ThreadRole role);

@@ -4,7 +4,8 @@
 # QEMU microvm's 9p (-fsdev local,security_model=passthrough + virtio-9p-device) on the same
 # L1 directory, in the SAME nested L1 run, alternating, ROUNDS times each.
 #
-# Usage: bench/9p.sh   (env: ROUNDS=3, FILES=500, MIB=64)
+# Usage: bench/9p.sh   (env: ROUNDS=3, FILES=500, MIB=64, L1_FLAGS=--icount,
+#        VMM_BEFORE=an older vmm build, run as a third VMM "hyper-before")
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -18,10 +19,12 @@ cat > "$work/payload/run.sh" <<EOS
 CMD="console=ttyS0 panic=-1 quiet hyper.action=bench-9p hyper.files=$FILES hyper.mib=$MIB"
 D=/tmp/share
 for round in \$(seq 1 $ROUNDS); do
-  for vmm in hyper qemu; do
+  for vmm in hyper qemu ${VMM_BEFORE:+hyper-before}; do
     rm -rf \$D && mkdir -p \$D
-    if [ \$vmm = hyper ]; then
-      /payload/bin/vmm --kernel \$K --initrd \$I --memory 256 --cmdline "\$CMD" \\
+    bin=/payload/bin/vmm
+    [ \$vmm = hyper-before ] && bin=/payload/bin/vmm-before
+    if [ \$vmm != qemu ]; then
+      \$bin --kernel \$K --initrd \$I --memory 256 --cmdline "\$CMD" \\
         --share path=\$D,tag=data </dev/null > /tmp/out.log 2>&1
     else
       qemu_microvm -kernel \$K -initrd \$I -append "\$CMD reboot=t" \\

@@ -121,9 +121,9 @@ void vsock(std::vector<SyscallRule>& r) {
     r.push_back(any(SCMP_SYS(shutdown)));                    // half-close passed on
 }
 
-// virtio-9p: a file server confined beneath the share root (openat2 RESOLVE_BENEATH).
+// virtio-9p, served on the vCPU threads (Vcpu9p, with vcpu()'s rules): a file server
+// confined beneath the share root (openat2 RESOLVE_BENEATH).
 void p9(std::vector<SyscallRule>& r) {
-    poll_calls(r);                           // stop and queue notify eventfds
     r.push_back(any(SCMP_SYS(openat2)));     // every lookup, one name, beneath the root
     r.push_back(any(SCMP_SYS(openat)));      // reopening a held fid through /proc/self/fd
     r.push_back(any(SCMP_SYS(fcntl)));       // F_DUPFD_CLOEXEC, F_GETFL
@@ -170,7 +170,10 @@ std::vector<SyscallRule> seccomp_rules(ThreadRole role, uint64_t pid) {
     case ThreadRole::Block: block(r); break;
     case ThreadRole::Net: net(r); break;
     case ThreadRole::Vsock: vsock(r); break;
-    case ThreadRole::P9: p9(r); break;
+    case ThreadRole::Vcpu9p:
+        vcpu(r);
+        p9(r);
+        break;
     }
     return r;
 }

@@ -12,6 +12,10 @@
 namespace hyper::builder {
 
 Result<void> open_vm(Machine& m, const VmConfig& config) {
+    // virtio-9p serves its requests on the vCPU that notifies (P9Device): the vCPU threads
+    // need its syscalls then.
+    if (!config.shares.empty())
+        m.vcpu_role = ThreadRole::Vcpu9p;
     m.stop_event = TRY(EventFd::create());
     m.kvm = TRY(kvm::Kvm::open());
     if (config.cpus > static_cast<uint32_t>(m.kvm.max_vcpus()))
@@ -111,7 +115,10 @@ Result<void> attach_virtio(Machine& m, std::unique_ptr<virtio::VirtioDevice> dev
                                                        devices::IrqLine(std::move(irq))));
     TRY(m.mmio_bus.insert(base, virtio::MmioTransport::k_size, transport));
     m.virtio.push_back(transport);
-    // QueueNotify takes the queue index: one eventfd per queue, matched on it.
+    // QueueNotify takes the queue index: one eventfd per queue, matched on it. A device
+    // that serves on the notifying vCPU gets every write through the bus instead.
+    if (transport->serves_on_notify())
+        return {};
     size_t queues = transport->queue_count();
     for (size_t q = 0; q < queues; q++)
         TRY(m.vm.register_ioeventfd(transport->notify_eventfd(q).fd(),

@@ -7,6 +7,7 @@
 
 #include "base/event_fd.hpp"
 #include "base/guest_memory.hpp"
+#include "base/thread_role.hpp"
 #include "devices/bus.hpp"
 #include "devices/control.hpp"
 #include "devices/serial.hpp"
@@ -31,6 +32,8 @@ class Machine {
     EventFd stop_event;
     // vmm run: the guest runs one app; vmm exits with its status (set before vCPUs run)
     bool run_mode{false};
+    // what the vCPU threads are (their seccomp filter): Vcpu9p when a 9p share is served
+    ThreadRole vcpu_role{ThreadRole::Vcpu};
 
     // The first call wins: records why the VM stops and wakes the runner.
     void request_stop(int exit_code);

@@ -128,7 +128,7 @@ Result<int> run_machine(Machine& m, Console& console, bool stats) {
         try {
             threads.emplace_back([&m, v = vcpu.get()] {
                 // Its filter first: the guest drives everything after this.
-                if (auto entered = enter_thread_role(ThreadRole::Vcpu); !entered) {
+                if (auto entered = enter_thread_role(m.vcpu_role); !entered) {
                     LOG_ERROR("vCPU %u: %s", v->id(), entered.error().to_string().c_str());
                     m.request_stop(to_int(ExitCode::HostResource));
                     return;

@@ -7,14 +7,16 @@
 // Lifecycle, driven by the transport on a vCPU thread:
 //   (construct) -> activate() when the driver sets DRIVER_OK -> reset() when it writes 0
 //   to Status (or the transport is destroyed) -> activate() again ...
-// Between activate() and reset() the device's own thread uses the queues; the transport
-// does not touch them. reset() returns only once that thread has stopped touching guest
-// memory and the queues.
+// Between activate() and reset() the device uses the queues (on its own thread, or in
+// notify()); the transport does not touch them. reset() returns only once the device has
+// stopped touching guest memory and the queues.
 //
 // Notifications: each queue has an EventFd owned by the transport. The builder registers
 // it with KVM as an ioeventfd on the QueueNotify register, and the transport signals it
 // itself when a QueueNotify write reaches it through the bus; either way the device's
-// I/O thread only waits on the eventfd.
+// I/O thread only waits on the eventfd. A device whose serves_on_notify() is true has no
+// I/O thread: the builder registers no ioeventfd for it, so every QueueNotify write
+// reaches the transport, which calls notify(queue) on that vCPU thread.
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -72,6 +74,17 @@ class VirtioDevice {
     // The device's counters for `vmm --stats`, as JSON members ("name":N,...); empty when
     // it keeps none. Any thread may ask.
     virtual std::string stats_json() const { return {}; }
+
+    // true: the device serves its queues on the vCPU thread that notifies, in notify(),
+    // which the transport calls with its lock held (never at the same time as activate(),
+    // reset() or another notify()). For a device whose requests are short and each waited
+    // for by the guest (9P): the answer is ready when the guest's notifying write returns,
+    // with no other thread to wake and no idle vCPU to halt and wake up meanwhile. The
+    // vCPU threads then need the device's syscalls (a role of their own).
+    virtual bool serves_on_notify() const { return false; }
+    // The driver notified queue `queue` (< the queue count), between activate() and
+    // reset(); only called when serves_on_notify().
+    virtual void notify(size_t queue) { (void)queue; }
 };
 
 } // namespace hyper::virtio

@@ -13,7 +13,6 @@ const char* thread_name(ThreadRole role) {
     case ThreadRole::Block: return "virtio-blk";
     case ThreadRole::Net: return "virtio-net";
     case ThreadRole::Vsock: return "virtio-vsock";
-    case ThreadRole::P9: return "virtio-9p";
     default: return "virtio-io";
     }
 }

@@ -148,8 +148,13 @@ void MmioTransport::write_register(uint64_t offset, uint32_t value) {
         break;
     case REG_QUEUE_SEL: m_queue_sel = value; break;
     case REG_QUEUE_NOTIFY:
-        if (value < m_notify.size())
+        if (value >= m_notify.size())
+            break;
+        if (!m_device->serves_on_notify())
             m_notify[value].signal();
+        else if (m_active)
+            m_device->notify(value); // served here, on this vCPU thread
+        break;
         break;
     case REG_INTERRUPT_ACK: m_interrupt_status.fetch_and(~value, std::memory_order_acq_rel); break;
     case REG_STATUS: write_status(value); break;

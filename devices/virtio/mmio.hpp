@@ -7,7 +7,8 @@
 // The builder:
 //   auto t = TRY(MmioTransport::create(std::move(device), machine.memory, irq_line));
 //   mmio_bus.insert(base, MmioTransport::k_size, t);
-//   for each queue q: vm.register_ioeventfd(t->notify_eventfd(q).fd(),
+//   unless t->serves_on_notify(), for each queue q:
+//   vm.register_ioeventfd(t->notify_eventfd(q).fd(),
 //                                           base + MmioTransport::k_queue_notify_offset, 4,
 //                                           /*pio=*/false)
 //       (without a datamatch this only works for a device with one queue: KVM refuses
@@ -57,6 +58,8 @@ class MmioTransport final : public devices::BusDevice {
     static std::string kernel_cmdline_entry(uint64_t base, uint32_t irq);
 
     size_t queue_count() const { return m_queues.size(); }
+    // The device serves QueueNotify writes on the vCPU thread: register no ioeventfd.
+    bool serves_on_notify() const { return m_device->serves_on_notify(); }
     // Register it as an ioeventfd on base + k_queue_notify_offset (see above).
     const EventFd& notify_eventfd(size_t queue) const { return m_notify.at(queue); }
     const devices::IrqLine& irq() const { return m_irq; }

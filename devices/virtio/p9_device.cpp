@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <poll.h>
 #include <system_error>
 
 #include "base/log.hpp"
@@ -44,69 +43,42 @@ Result<void> P9Device::activate(ActivateContext context) {
     reset();
     if (context.queues.size() != 1 || !context.queues[0]->ready())
         return fail(ExitCode::Internal, "the driver did not enable the request queue");
-    TRY(m_io.arm());
     m_server.reset(); // a new driver: a new 9P session
     m_context.emplace(std::move(context));
-    if (auto started = m_io.start("virtio-9p", [this] { run(); }); !started) {
-        m_context.reset();
-        return started;
-    }
     return {};
 }
 
 void P9Device::reset() {
-    m_io.stop();
     m_context.reset();
+    m_broken = false;
 }
 
-void P9Device::run() {
+// Serves every request the queue holds, then re-enables notifications (EVENT_IDX: asks
+// for the next kick) and looks once more, so a request added meanwhile is not missed.
+void P9Device::notify(size_t) {
+    if (!m_context || m_broken)
+        return;
     const ActivateContext& ctx = *m_context;
     const GuestMemory& mem = ctx.memory;
     Queue& queue = *ctx.queues[0];
-    pollfd fds[2] = {{m_io.stop_event().fd(), POLLIN, 0}, {ctx.notify.at(0)->fd(), POLLIN, 0}};
-    bool broken = false;
+    bool added = false;
     for (;;) {
-        bool added = false;
-        size_t served = 0;
-        while (!broken) {
-            auto chain = queue.pop(mem);
-            if (!chain) {
-                if (queue.broken()) {
-                    LOG_WARN("virtio-9p: the guest broke the virtqueue; device needs a reset");
-                    broken = true;
-                    ctx.needs_reset();
-                    break;
-                }
-                if (queue.enable_notification(mem))
-                    continue;
-                break;
-            }
+        auto chain = queue.pop(mem);
+        if (chain)
             serve(*chain);
-            if (queue.broken()) {
-                broken = true;
-                ctx.needs_reset();
-                break;
-            }
-            added = true;
-            // Stop promptly on reset even under a steady stream of requests: checked every
-            // 16th request of a batch (a lone request, the common case, costs no syscall).
-            if (++served % 16 == 0 && ::poll(fds, 1, 0) > 0)
-                return;
-        }
-        if (added && queue.should_notify(mem))
-            ctx.signal_used();
-        if (::poll(fds, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            LOG_ERROR("virtio-9p: poll: %s", std::strerror(errno));
+        if (queue.broken()) {
+            LOG_WARN("virtio-9p: the guest broke the virtqueue; device needs a reset");
+            m_broken = true;
             ctx.needs_reset();
             return;
         }
-        if (fds[0].revents)
-            return;
-        if (fds[1].revents)
-            ctx.notify.at(0)->consume();
+        if (chain)
+            added = true;
+        else if (!queue.enable_notification(mem))
+            break;
     }
+    if (added && queue.should_notify(mem))
+        ctx.signal_used();
 }
 
 // Host iovecs in `out` for `want` bytes (or fewer: as many as k_max_sink_iov buffers

@@ -1,6 +1,8 @@
 #pragma once
 // virtio-9p (virtio 1.2, 5.x "9P transport"; device id 9): a 9P2000.L server over one
-// host directory, one request queue, served by one I/O thread per device. Each chain's
+// host directory, one request queue, served on the vCPU thread that notifies it (see
+// VirtioDevice::serves_on_notify: a 9P request is short and the guest's client waits for
+// each, so the answer is ready when the notifying write returns). Each chain's
 // device-readable part is one T-message, its device-writable part receives the
 // R-message. Configuration space: le16 tag_len, then the mount tag bytes (the guest
 // mounts it with `mount -t 9p -o trans=virtio,version=9p2000.L TAG DIR`).
@@ -13,7 +15,6 @@
 
 #include "base/event_fd.hpp"
 #include "devices/virtio/device.hpp"
-#include "devices/virtio/io_thread.hpp"
 #include "devices/virtio/p9_server.hpp"
 
 namespace hyper::virtio {
@@ -48,10 +49,11 @@ class P9Device final : public VirtioDevice {
     void write_config(uint64_t, std::span<const uint8_t>) override {} // read-only
     Result<void> activate(ActivateContext context) override;
     void reset() override;
+    bool serves_on_notify() const override { return true; }
+    void notify(size_t queue) override;
 
   private:
     explicit P9Device(p9::Server server) : m_server(std::move(server)) {}
-    void run();
     void serve(const DescriptorChain& chain);
     std::optional<uint64_t> guest_iovecs(const DescriptorChain& chain, bool writable, uint64_t skip,
                                          uint64_t want, std::vector<iovec>& out) const;
@@ -63,9 +65,10 @@ class P9Device final : public VirtioDevice {
     std::vector<uint8_t> m_config;
     std::array<uint16_t, 1> m_queue_sizes{k_queue_size};
 
-    // While active (owned by the I/O thread between activate() and reset()).
-    IoThread m_io{ThreadRole::P9};
+    // While active (between activate() and reset(); the transport's lock serialises them
+    // and notify()).
     std::optional<ActivateContext> m_context;
+    bool m_broken{false}; // the guest broke the queue: nothing served until a reset
     std::vector<uint8_t> m_request;
     std::vector<iovec> m_sink;
     std::vector<iovec> m_source; // a Twrite's data in guest memory (write_source)
