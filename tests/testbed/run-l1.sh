@@ -68,7 +68,7 @@ accel="tcg"
 args=(-M q35 -accel "$accel" -cpu max -m "$mem" -smp "$smp"
   -nographic -no-reboot -nodefaults -serial stdio -monitor none
   -kernel "$kernel" -initrd "$initrd"
-  -append "console=ttyS0 quiet loglevel=3 panic=-1 tsc=reliable")
+  -append "console=ttyS0 quiet loglevel=3 panic=-1 tsc=reliable${L1_APPEND:+ $L1_APPEND}")
 # shellcheck disable=SC2054 # one argument with commas
 [ "$icount" = 1 ] && args+=(-icount shift=0,sleep=off)
 if [ "$arch" = aarch64 ]; then
@@ -82,6 +82,10 @@ if [ "$arch" = aarch64 ]; then
   [ "$icount" = 1 ] && args+=(-icount shift=0,sleep=off)
 fi
 
+# L1_QMP=PATH: a QMP socket on PATH, to look into a running L1 (e.g. "info registers"
+# through human-monitor-command) when a run seems stuck; L1_APPEND: more L1 kernel
+# parameters (e.g. nokaslr, so that its addresses match System.map).
+[ -n "${L1_QMP:-}" ] && args+=(-qmp "unix:$L1_QMP,server=on,wait=off")
 mkdir -p "$(dirname "$log")"
 raw="$log.raw"
 start=$(date +%s.%N)
