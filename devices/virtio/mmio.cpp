@@ -155,7 +155,6 @@ void MmioTransport::write_register(uint64_t offset, uint32_t value) {
         else if (m_active)
             m_device->notify(value); // served here, on this vCPU thread
         break;
-        break;
     case REG_INTERRUPT_ACK: m_interrupt_status.fetch_and(~value, std::memory_order_acq_rel); break;
     case REG_STATUS: write_status(value); break;
     default: write_queue_register(offset, value); break;

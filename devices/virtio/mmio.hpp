@@ -8,9 +8,8 @@
 //   auto t = TRY(MmioTransport::create(std::move(device), machine.memory, irq_line));
 //   mmio_bus.insert(base, MmioTransport::k_size, t);
 //   unless t->serves_on_notify(), for each queue q:
-//   vm.register_ioeventfd(t->notify_eventfd(q).fd(),
-//                                           base + MmioTransport::k_queue_notify_offset, 4,
-//                                           /*pio=*/false)
+//       vm.register_ioeventfd(t->notify_eventfd(q).fd(),
+//                             base + MmioTransport::k_queue_notify_offset, 4, /*pio=*/false)
 //       (without a datamatch this only works for a device with one queue: KVM refuses
 //        two wildcard ioeventfds on one address; several queues need datamatch = q)
 //   cmdline += " " + MmioTransport::kernel_cmdline_entry(base, gsi);
