@@ -21,7 +21,8 @@
 #        (run-l1.sh --icount): repeatable figures on a busy host, but VM exits look cheaper;
 #        CONFIGS: the configurations to run (default all of the above); VMM_BEFORE=an older
 #        vmm build, run as hyper-before-bzimage (and -vmlinux, -stock where selected) for a
-#        before/after row from the same L1 run; TIMELINE_RUNS=0 skips the timeline)
+#        before/after row from the same L1 run, and its timeline beside vmm's; TIMELINE_RUNS=0
+#        skips the timelines)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -78,11 +79,14 @@ done
 # vmm's own phases against the guest's: the init's first mark on the boot-timer page
 # (the guest reboots, which ends vmm: without ACPI the project kernel's poweroff only halts)
 for round in \$(seq 1 $TIMELINE_RUNS); do
-  rm -f /tmp/timeline.json
-  timeout 120 /payload/bin/vmm --kernel \$G/bzImage --initrd \$I --memory $MIB \
-    --cmdline "\${CMD%poweroff}reboot" --boot-timer=/tmp/timeline.json >/tmp/timeline.log 2>&1
-  if [ -s /tmp/timeline.json ]; then echo "TIMELINE \$(cat /tmp/timeline.json)"
-  else echo "timeline run failed:"; tr -d '\r' < /tmp/timeline.log | tail -n 5; fi
+  for v in vmm ${VMM_BEFORE:+vmm-before}; do
+    rm -f /tmp/timeline.json
+    timeout 120 /payload/bin/\$v --kernel \$G/bzImage --initrd \$I --memory $MIB \
+      --cmdline "\${CMD%poweroff}reboot" --boot-timer=/tmp/timeline.json >/tmp/timeline.log 2>&1
+    label=TIMELINE; [ \$v = vmm ] || label=TIMELINE-before
+    if [ -s /tmp/timeline.json ]; then echo "\$label \$(cat /tmp/timeline.json)"
+    else echo "timeline run failed:"; tr -d '\r' < /tmp/timeline.log | tail -n 5; fi
+  done
 done
 exit 0
 EOS

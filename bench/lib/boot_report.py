@@ -24,14 +24,17 @@ def main():
     ap.add_argument("--png")
     ap.add_argument("--title", default="boot")
     args = ap.parse_args()
-    runs, order, failed, shares = {}, [], {}, []
+    runs, order, failed, timelines = {}, [], {}, {}
     for line in sys.stdin:
         line = line.replace("\r", "")
-        if line.startswith("TIMELINE "):
+        if line.startswith("TIMELINE"):
+            # "TIMELINE <json>" (vmm) or "TIMELINE-before <json>" (VMM_BEFORE)
+            label, _, text = line.partition(" ")
             try:
-                t = json.loads(line.split(" ", 1)[1])["boot_timer_us"]
-                shares.append(t["first_kvm_run"] / t["guest_marks"][0])
-            except (ValueError, KeyError, IndexError, ZeroDivisionError):
+                t = json.loads(text)["boot_timer_us"]
+                share = t["first_kvm_run"] / t["guest_marks"][0]
+                timelines.setdefault(label, []).append((t, share))
+            except (ValueError, KeyError, IndexError, ZeroDivisionError, TypeError):
                 pass
             continue
         w = line.split()
@@ -74,9 +77,14 @@ def main():
     if "hyper-run" in med and "qemu-stock" in med:
         r = med["hyper-run"] / med["qemu-stock"]
         print(f"    goal 2: vmm run to the app / QEMU stock kernel to init = {r:.2f} (goal <= 0.25)")
-    if shares:
-        print(f"    goal 3: vmm's own phases (start -> first KVM_RUN) / start -> guest init mark"
+    for label, tl in timelines.items():
+        who = "vmm" if label == "TIMELINE" else "vmm-before"
+        shares = [share for _, share in tl]
+        print(f"    goal 3: {who}'s own phases (start -> first KVM_RUN) / start -> guest init mark"
               f" = {100 * statistics.median(shares):.1f}% median of {len(shares)} (goal < 5%)")
+        phases = ("args_parsed", "vm_ready", "kernel_loaded", "first_kvm_run")
+        meds = [statistics.median(t[p] for t, _ in tl) / 1000 for p in phases]
+        print(f"      {who} median ms: " + ", ".join(f"{p} {m:.1f}" for p, m in zip(phases, meds)))
     if args.csv:
         with open(args.csv, "w") as f:
             f.write("configuration,run,ms\n")
