@@ -14,3 +14,10 @@ qemu_microvm() {
     -accel kvm -cpu host -m 256 -smp 1 -nographic -no-reboot -nodefaults -no-user-config \
     -serial stdio "$@" </dev/null
 }
+
+# heartbeat: a line on the console every 2 s of L1's clock, so that run-l1.sh --stall can
+# tell an L1 that stopped running (the icount stall in bench/README.md) from a long run
+# whose output goes to files. Only the split runs of bench/net.sh start it.
+heartbeat() {
+  (while sleep 2; do echo L1-HEARTBEAT; done) &
+}

@@ -6,7 +6,7 @@
 #
 # Usage: tests/testbed/run-l1.sh --initrd IMAGE [--log FILE] [--timeout SECS] [--smp N]
 #                                [--mem MiB] [--kver VERSION] [--icount] [--quiet]
-#                                [--arch aarch64]
+#                                [--arch aarch64] [--stall SECS]
 #   --log FILE      where the console log goes (default: IMAGE with .log), \r stripped
 #   --timeout SECS  wall-clock limit for the whole L1 run (default 1800)
 #   --smp N         L1 CPUs (default 1: on 2 host cores it was faster than 2; see below)
@@ -16,11 +16,14 @@
 #   --arch ARCH     x86_64 (default): q35 with emulated SVM and the host's Debian kernel;
 #                   aarch64: qemu-system-aarch64 -M virt with virtualization=on (EL2) and
 #                   GICv3, Debian's arm64 kernel from tests/testbed/arm64-root.sh
-# Exit status: the payload's; 124 if the time ran out; 125 if L1 ended without the marker.
+#   --stall SECS    end L1 when its console stays silent for SECS (a payload that wants
+#                   this prints a line now and then: bench/lib/bench-l1.sh's heartbeat)
+# Exit status: the payload's; 124 if the time ran out or L1 stalled; 125 if L1 ended
+# without the marker.
 set -euo pipefail
 die() { echo "run-l1.sh: $*" >&2; exit 125; }
 
-initrd="" log="" tmo=1800 smp=1 mem=4096 kver="" icount=0 quiet=0 arch=x86_64
+initrd="" log="" tmo=1800 smp=1 mem=4096 kver="" icount=0 quiet=0 arch=x86_64 stall=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --initrd) initrd="${2:?--initrd needs a file}"; shift 2 ;;
@@ -32,12 +35,13 @@ while [ $# -gt 0 ]; do
     --icount) icount=1; shift ;;
     --quiet) quiet=1; shift ;;
     --arch) arch="${2:?--arch needs x86_64 or aarch64}"; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    --stall) stall="${2:?--stall needs seconds}"; shift 2 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
 [ -n "$initrd" ] || die "--initrd is required"
-for n in "$tmo" "$smp" "$mem"; do
+for n in "$tmo" "$smp" "$mem" "$stall"; do
   case "$n" in ''|*[!0-9]*) die "'$n' is not a number" ;; esac
 done
 [ -f "$initrd" ] || die "$initrd missing: build it with tests/testbed/l1-image.sh"
@@ -89,21 +93,37 @@ fi
 mkdir -p "$(dirname "$log")"
 raw="$log.raw"
 start=$(date +%s.%N)
+rm -f "$raw.stalled"
 set +e
-if [ "$quiet" = 1 ]; then
-  timeout -k 10 "$tmo" "$qemu" "${args[@]}" </dev/null >"$raw" 2>&1
-  qrc=$?
-else
-  timeout -k 10 "$tmo" "$qemu" "${args[@]}" </dev/null 2>&1 | tee "$raw"
-  qrc=${PIPESTATUS[0]}
+timeout -k 10 "$tmo" "$qemu" "${args[@]}" </dev/null >"$raw" 2>&1 &
+qpid=$!
+[ "$quiet" = 1 ] || tail -n +1 -f --pid="$qpid" "$raw" &
+if [ "$stall" -gt 0 ]; then
+  # the watchdog: TERM to timeout(1), which passes it on to QEMU
+  (size=-1 quiet_s=0
+   while kill -0 "$qpid" 2>/dev/null; do
+     sleep 5
+     now=$(stat -c %s "$raw" 2>/dev/null || echo 0)
+     if [ "$now" = "$size" ]; then quiet_s=$((quiet_s + 5)); else quiet_s=0 size=$now; fi
+     if [ "$quiet_s" -ge "$stall" ]; then touch "$raw.stalled"; kill -TERM "$qpid"; break; fi
+   done) &
 fi
+wait "$qpid"
+qrc=$?
+wait # the echo and the watchdog
 set -e
+stalled=0
+[ -f "$raw.stalled" ] && stalled=1 && rm -f "$raw.stalled"
 end=$(date +%s.%N)
 # without \r and the firmware's terminal escape sequences
 tr -d '\r' < "$raw" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g' > "$log"
 rm -f "$raw"
 secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
 
+if [ "$stalled" = 1 ]; then
+  echo "run-l1.sh: L1 stalled: no console output for ${stall}s (log: $log)" >&2
+  exit 124
+fi
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
   echo "run-l1.sh: L1 timed out after ${tmo}s (log: $log)" >&2
   exit 124
