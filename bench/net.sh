@@ -17,7 +17,7 @@ ROUNDS=${ROUNDS:-3} SECS=${SECS:-5} SPLIT=${SPLIT:-0} TRIES=${TRIES:-4} STALL_S=
 . bench/lib/common.sh
 bench_prepare net
 cp "$(guest/initramfs/build.sh --tools)" "$work/payload/guest/initramfs.cpio.gz"
-# write_run VMMS ROUNDS [heartbeat]: the payload's run.sh
+# write_run VMMS ROUNDS [LINE]: the payload's run.sh (LINE: a command run first, e.g. heartbeat)
 write_run() {
   cat > "$work/payload/run.sh" <<EOS
 . /payload/lib.sh
@@ -62,7 +62,7 @@ fi
 for round in $(seq 1 "$ROUNDS"); do
   for vmm in $vmms; do
     for try in $(seq 1 "$TRIES"); do
-      write_run "$vmm" 1 heartbeat
+      write_run "$vmm" 1 "heartbeat /tmp/out.log"
       L1_FLAGS="${L1_FLAGS:-} --stall $STALL_S" bench_run_l1 "$vmm, round $round, try $try" \
         "Mbit/s:tcp" "ms:ping" >/dev/null 2>&1 || true
       if grep -aq "^RESULT $vmm " "$work/l1.log" && ! grep -aq "^RESULT $vmm FAILED" "$work/l1.log"; then

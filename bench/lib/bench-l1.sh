@@ -15,9 +15,11 @@ qemu_microvm() {
     -serial stdio "$@" </dev/null
 }
 
-# heartbeat: a line on the console every 2 s of L1's clock, so that run-l1.sh --stall can
-# tell an L1 that stopped running (the icount stall in bench/README.md) from a long run
-# whose output goes to files. Only the split runs of bench/net.sh start it.
+# heartbeat [FILE]: a line on the console every 2 s of L1's clock, so that run-l1.sh
+# --stall can tell an L1 that stopped running (the icount stall in bench/README.md) from a
+# long run whose output goes to files; each line carries FILE's size (a guest's console
+# log), to show whether the guest still makes progress. Only the split runs of
+# bench/net.sh start it.
 heartbeat() {
-  (while sleep 2; do echo L1-HEARTBEAT; done) &
+  (while sleep 2; do echo "L1-HEARTBEAT ${1:+$1 $(stat -c %s "$1" 2>/dev/null || echo 0) bytes}"; done) &
 }
