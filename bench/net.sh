@@ -21,7 +21,7 @@ cp "$(guest/initramfs/build.sh --tools)" "$work/payload/guest/initramfs.cpio.gz"
 write_run() {
   cat > "$work/payload/run.sh" <<EOS
 . /payload/lib.sh
-$3
+${3:-}
 CMD="console=ttyS0 panic=-1 quiet hyper.action=bench-net hyper.secs=$SECS"
 IP="ip=10.0.0.2::10.0.0.1:255.255.255.0::eth0:off"
 tunctl -t hbt0 >/dev/null
