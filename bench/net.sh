@@ -63,8 +63,7 @@ for round in $(seq 1 "$ROUNDS"); do
   for vmm in $vmms; do
     for try in $(seq 1 "$TRIES"); do
       write_run "$vmm" 1 "heartbeat /tmp/out.log"
-      L1_FLAGS="${L1_FLAGS:-} --stall $STALL_S" bench_run_l1 "$vmm, round $round, try $try" \
-        "Mbit/s:tcp" "ms:ping" >/dev/null 2>&1 || true
+      L1_FLAGS="${L1_FLAGS:-} --stall $STALL_S" bench_boot_l1 >/dev/null 2>&1
       if grep -aq "^RESULT $vmm " "$work/l1.log" && ! grep -aq "^RESULT $vmm FAILED" "$work/l1.log"; then
         grep -a "^RESULT" "$work/l1.log" >> "$work/all.log"
         break
@@ -74,6 +73,4 @@ for round in $(seq 1 "$ROUNDS"); do
     done
   done
 done
-python3 bench/lib/table.py --title "$title, one L1 boot per run" \
-  --metric "Mbit/s:tcp" --metric "ms:ping" $LOWER_BETTER < "$work/all.log" |
-  tee "$work/table.txt"
+bench_table "$work/all.log" "$title, one L1 boot per run" "Mbit/s:tcp" "ms:ping"

@@ -2,7 +2,8 @@
 # bench_prepare NAME: installs deps, builds vmm and the guest kernel, makes
 #   build/bench/NAME/payload/guest with the kernel; sets $work and $kdir.
 # bench_run_l1 TITLE METRIC...: builds the L1 image (vmm, QEMU, EXTRA_BINS) from the payload,
-#   boots it (run-l1.sh with $L1_FLAGS, e.g. --icount), and prints the table (bench/lib/table.py) of its RESULT lines.
+#   boots it (run-l1.sh with $L1_FLAGS, e.g. --icount), and prints the table (bench/lib/table.py) of its RESULT lines:
+#   bench_boot_l1 then bench_table, which bench/net.sh's split runs also call apart.
 #   VMM_BEFORE=FILE (an older vmm build) goes into L1 as /payload/bin/vmm-before: the
 #   benchmarks that support it (bench/net.sh, bench/boot.sh) run it too, as "hyper-before", for a
 #   before/after comparison from one L1 run.
@@ -17,8 +18,9 @@ bench_prepare() {
   cp bench/lib/bench-l1.sh "$work/payload/lib.sh"
 }
 
-bench_run_l1() {
-  local title=$1; shift
+# bench_boot_l1: builds the L1 image from the payload and boots it; the console log is
+# $work/l1.log.
+bench_boot_l1() {
   local extra=(--bin /usr/bin/qemu-system-x86_64)
   for f in qboot.rom bios-microvm.bin linuxboot_dma.bin pvh.bin; do extra+=(--file "/usr/share/qemu/$f"); done
   for b in ${EXTRA_BINS:-}; do extra+=(--bin "$b"); done
@@ -27,8 +29,19 @@ bench_run_l1() {
   img=$(tests/testbed/l1-image.sh --out "$work/l1.cpio" --payload "$work/payload" \
     --bin build/vmm/vmm:vmm "${extra[@]}")
   tests/testbed/run-l1.sh --initrd "$img" --log "$work/l1.log" --timeout "${L1_TIMEOUT:-3000}" --quiet ${L1_FLAGS:-} || true
+}
+
+# bench_table LOG TITLE METRIC...: the table of LOG's RESULT lines, also in $work/table.txt
+bench_table() {
+  local log=$1 title=$2; shift 2
   local args=()
   for m in "$@"; do args+=(--metric "$m"); done
-  python3 bench/lib/table.py --title "$title" "${args[@]}" ${LOWER_BETTER:-} < "$work/l1.log" |
+  python3 bench/lib/table.py --title "$title" "${args[@]}" ${LOWER_BETTER:-} < "$log" |
     tee "$work/table.txt"
+}
+
+bench_run_l1() {
+  local title=$1; shift
+  bench_boot_l1
+  bench_table "$work/l1.log" "$title" "$@"
 }

@@ -93,27 +93,28 @@ fi
 mkdir -p "$(dirname "$log")"
 raw="$log.raw"
 start=$(date +%s.%N)
-rm -f "$raw.stalled"
 set +e
 timeout -k 10 "$tmo" "$qemu" "${args[@]}" </dev/null >"$raw" 2>&1 &
 qpid=$!
 [ "$quiet" = 1 ] || tail -n +1 -f --pid="$qpid" "$raw" &
+wpid=""
 if [ "$stall" -gt 0 ]; then
-  # the watchdog: TERM to timeout(1), which passes it on to QEMU
+  # the watchdog: TERM to timeout(1), which passes it on to QEMU; exits 1 when it did
   (size=-1 quiet_s=0
    while kill -0 "$qpid" 2>/dev/null; do
      sleep 5
      now=$(stat -c %s "$raw" 2>/dev/null || echo 0)
      if [ "$now" = "$size" ]; then quiet_s=$((quiet_s + 5)); else quiet_s=0 size=$now; fi
-     if [ "$quiet_s" -ge "$stall" ]; then touch "$raw.stalled"; kill -TERM "$qpid"; break; fi
+     if [ "$quiet_s" -ge "$stall" ]; then kill -TERM "$qpid"; exit 1; fi
    done) &
+  wpid=$!
 fi
 wait "$qpid"
 qrc=$?
-wait # the echo and the watchdog
-set -e
 stalled=0
-[ -f "$raw.stalled" ] && stalled=1 && rm -f "$raw.stalled"
+[ -n "$wpid" ] && ! wait "$wpid" && stalled=1
+wait # the console echo
+set -e
 end=$(date +%s.%N)
 # without \r and the firmware's terminal escape sequences
 tr -d '\r' < "$raw" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g' > "$log"
